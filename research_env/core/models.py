@@ -1,0 +1,120 @@
+"""Domain records of the strategy guide: ``Bar``, ``Tick``, ``Signal``, plus the
+engine's ``Order``, ``Fill`` and ``Trade``.
+
+``Bar``, ``Tick`` and ``Signal`` carry ``Decimal`` prices exactly as the guide
+prints them; the engine works in floats and converts at the boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from .enums import OrderSide, OrderStatus, OrderType
+
+__all__ = ["Bar", "Fill", "Order", "Signal", "Tick", "Trade"]
+
+
+@dataclass(slots=True)
+class Bar:
+    """One K-line. ``timestamp`` is the bar's close time in UTC."""
+
+    symbol: str
+    timeframe: str
+    timestamp: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    source: str = "polygon"
+
+
+@dataclass(slots=True)
+class Tick:
+    """One trade print (live trading only)."""
+
+    symbol: str
+    timestamp: datetime
+    price: Decimal
+    size: Decimal | None = None
+    exchange: str | None = None
+    source: str = "polygon"
+
+
+@dataclass(slots=True)
+class Signal:
+    """What a strategy returns from ``on_bar``: an intention to trade.
+
+    ``quantity=None`` lets the engine size the order (``position_size_ratio``
+    of equity for a BUY, the whole position for a SELL). ``limit_price`` is
+    required for LIMIT and STOP_LIMIT orders, ``stop_price`` for STOP and
+    STOP_LIMIT orders.
+    """
+
+    symbol: str
+    side: OrderSide
+    strength: float
+    order_type: OrderType = OrderType.MARKET
+    limit_price: Decimal | None = None
+    quantity: Decimal | None = None
+    reason: str = ""
+    timestamp: datetime | None = None
+    stop_price: Decimal | None = None
+
+
+@dataclass(slots=True)
+class Order:
+    """A signal accepted by the risk engine, waiting for the next bar."""
+
+    order_id: str
+    symbol: str
+    side: OrderSide
+    order_type: OrderType
+    quantity: float
+    submitted_at: datetime
+    reference_price: float
+    limit_price: float | None = None
+    stop_price: float | None = None
+    reason: str = ""
+    status: OrderStatus = OrderStatus.SUBMITTED
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """An executed order: ``price`` includes slippage, ``commission`` is in dollars."""
+
+    order_id: str
+    symbol: str
+    side: OrderSide
+    quantity: float
+    price: float
+    commission: float
+    timestamp: datetime
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class Trade:
+    """A round trip: from a flat position in ``symbol`` back to flat.
+
+    ``pnl`` is net of every commission paid inside the round trip.
+    """
+
+    symbol: str
+    side: OrderSide
+    quantity: float
+    entry_time: datetime
+    entry_price: float
+    exit_time: datetime | None = None
+    exit_price: float | None = None
+    pnl: float | None = None
+    return_pct: float | None = None
+    commission: float = 0.0
+    fills: list[Fill] = field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        """True while the position has not returned to flat."""
+        return self.exit_time is None

@@ -1,0 +1,300 @@
+"""The bar loop: one pass over the bars of every symbol, merged in time order.
+
+At each timestamp the engine (1) matches the orders waiting for this bar of
+each symbol, (2) marks the portfolio to the closes, (3) feeds each bar to the
+strategy and turns its signals into orders through the risk engine, (4)
+records equity. Orders always fill on a later bar than the one that caused them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from ..core.enums import OrderSide, OrderStatus, OrderType
+from ..core.models import Fill, Order, Signal
+from .config import BacktestConfig
+from .events import OrderDenied, RiskRule
+from .matching import fill_price
+from .portfolio import Portfolio
+from .risk import AccountView, OrderRequest, check_order, check_price_deviation, opening_quantity
+
+__all__ = ["BarLoop", "StrategyError"]
+
+Progress = Callable[[int, int], None]
+
+
+class StrategyError(RuntimeError):
+    """A strategy hook raised; the message names the strategy, the hook, the symbol and the bar time."""
+
+    def __init__(self, strategy: str, hook: str, symbol: str | None, timestamp: datetime | None, error: BaseException):
+        where = f" on the {symbol} bar of {timestamp:%Y-%m-%d %H:%M:%S%z}" if timestamp is not None else ""
+        super().__init__(f"strategy `{strategy}` raised in {hook}(){where}: {type(error).__name__}: {error}")
+        self.strategy, self.hook, self.symbol, self.timestamp = strategy, hook, symbol, timestamp
+
+
+class _SymbolFeed:
+    __slots__ = ("symbol", "history", "open", "high", "low", "close", "times", "pending")
+
+    def __init__(self, symbol, history, frame: pd.DataFrame):
+        self.symbol = symbol
+        self.history = history
+        self.open = frame["open"].to_numpy(dtype=float).tolist()
+        self.high = frame["high"].to_numpy(dtype=float).tolist()
+        self.low = frame["low"].to_numpy(dtype=float).tolist()
+        self.close = frame["close"].to_numpy(dtype=float).tolist()
+        self.times = list(frame.index.to_pydatetime())
+        self.pending: list[Order] = []
+
+
+class BarLoop:
+    """Runs one strategy instance over ``frames`` (symbol -> bar frame) with ``config``."""
+
+    def __init__(self, strategy, frames: dict[str, pd.DataFrame], timeframe: str, sources: dict[str, str],
+                 session_dates: Callable[[pd.DatetimeIndex], np.ndarray], config: BacktestConfig):
+        self.strategy = strategy
+        self.config = config
+        self.risk = config.risk
+        self.slippage = config.slippage_bps / 10_000
+        self.portfolio = Portfolio(config.initial_cash)
+        self.feeds: dict[str, _SymbolFeed] = {}
+        for symbol, frame in frames.items():
+            history = strategy.history(symbol, timeframe, sources.get(symbol, "local"))
+            history.preload(frame)
+            self.feeds[symbol] = _SymbolFeed(symbol, history, frame)
+        self.timeline, self.steps = _merge(list(self.feeds.values()), list(frames.values()))
+        self.days = session_dates(self.timeline)
+        self.fills: list[Fill] = []
+        self.orders: list[Order] = []
+        self.denials: list[OrderDenied] = []
+        self.equity = np.empty(len(self.timeline))
+        self._last_seen: dict[tuple, datetime] = {}
+        self._next_id = 0
+        self._peak = config.initial_cash
+        self._halted = False
+        self._day_start_equity = config.initial_cash
+        self._day_return = 0.0
+        self._drawdown = 0.0
+        self._now: datetime | None = None
+
+    # --- the loop ------------------------------------------------------
+    def run(self, progress: Progress | None = None) -> None:
+        """Feed every bar; afterwards ``equity``, ``fills``, ``orders`` and ``denials`` hold the outcome."""
+        strategy = self.strategy
+        self._call("on_init")
+        self._call("on_start")
+        portfolio = self.portfolio
+        total = len(self.steps)
+        every = max(total // 100, 1)
+        day = None
+        max_dd = self.risk.max_drawdown
+        for k, step in enumerate(self.steps):
+            for feed, row in step:
+                if feed.pending:
+                    self._match(feed, row)
+            for feed, row in step:
+                portfolio.prices[feed.symbol] = feed.close[row]
+            equity = portfolio.equity
+            if self.days[k] != day:
+                day = self.days[k]
+                self._day_start_equity = self.equity[k - 1] if k else self.config.initial_cash
+            self._day_return = equity / self._day_start_equity - 1.0
+            if equity > self._peak:
+                self._peak = equity
+            self._drawdown = equity / self._peak - 1.0
+            if max_dd is not None and self._drawdown < -max_dd:
+                self._halted = True
+            for feed, row in step:
+                bar = feed.history.advance()
+                self._now = bar.timestamp
+                try:
+                    signals = strategy.on_bar(bar)
+                except Exception as e:
+                    raise StrategyError(strategy.name, "on_bar", feed.symbol, bar.timestamp, e) from e
+                if signals:
+                    for signal in signals:
+                        self._submit(signal, bar.timestamp)
+            self.equity[k] = portfolio.equity
+            if progress is not None and (k % every == 0 or k == total - 1):
+                progress(k + 1, total)
+        for feed in self.feeds.values():
+            for order in feed.pending:
+                self._set_status(order, OrderStatus.CANCELLED)
+            feed.pending = []
+        self._call("on_stop")
+
+    # --- signals to orders ---------------------------------------------
+    def _submit(self, signal: Signal, now: datetime) -> None:
+        order_id = f"O{self._next_id:06d}"
+        self._next_id += 1
+        problem = _invalid(signal, self.feeds)
+        if problem:
+            self._deny(signal, now, None, RiskRule.INVALID_SIGNAL, problem, order_id)
+            return
+        symbol = signal.symbol
+        side = OrderSide(str(signal.side).upper())
+        order_type = OrderType(str(signal.order_type).upper())
+        feed = self.feeds[symbol]
+        price = self.portfolio.prices.get(symbol)
+        if price is None:
+            self._deny(signal, now, None, RiskRule.INVALID_SIGNAL,
+                       f"{symbol} has no bar yet, so the order cannot be valued", order_id)
+            return
+        position = self.portfolio.position(symbol) + _pending_quantity(feed.pending)
+        quantity, problem = self._size(signal, side, price, position)
+        if problem:
+            rule = RiskRule.ALLOW_SHORT if side is OrderSide.SELL else RiskRule.POSITION_SIZE
+            self._deny(signal, now, quantity, rule, problem, order_id)
+            return
+        request = OrderRequest(symbol, side, order_type, quantity, price, now)
+        denial = check_order(request, self._account(symbol, position), self.risk, last_seen=self._last_seen,
+                             unit_cost=price * (1 + self.slippage) + self.config.commission_per_share)
+        if denial:
+            self._deny(signal, now, quantity, denial[0], denial[1], order_id)
+            return
+        self._last_seen[(symbol, side, quantity)] = now
+        order = Order(
+            order_id=order_id, symbol=symbol, side=side, order_type=order_type, quantity=quantity,
+            submitted_at=now, reference_price=price,
+            limit_price=float(signal.limit_price) if signal.limit_price is not None else None,
+            stop_price=float(signal.stop_price) if signal.stop_price is not None else None,
+            reason=signal.reason,
+        )
+        self.orders.append(order)
+        feed.pending.append(order)
+        self._order_event(order_id, OrderStatus.SUBMITTED)
+
+    def _size(self, signal: Signal, side: OrderSide, price: float, position: float) -> tuple[float, str | None]:
+        if signal.quantity is not None:
+            return float(signal.quantity), None
+        if side is OrderSide.SELL and position > 0:
+            return position, None
+        if side is OrderSide.SELL and not self.risk.allow_short:
+            return 0.0, f"SELL of {signal.symbol} with quantity=None closes a position, but none is held"
+        budget = self.portfolio.equity * self.config.position_size_ratio
+        quantity = float(math.floor(budget / price))
+        if quantity < 1:
+            return quantity, (
+                f"auto-size: {self.config.position_size_ratio:.0%} of equity (${budget:,.2f}) buys no whole "
+                f"share at {price:.2f}; raise `position_size_ratio` or set `quantity`"
+            )
+        return quantity, None
+
+    def _account(self, symbol: str, position: float) -> AccountView:
+        portfolio = self.portfolio
+        pending_cost = pending_value = 0.0
+        unit = 1 + self.slippage
+        for feed in self.feeds.values():
+            held = portfolio.position(feed.symbol)
+            for order in feed.pending:
+                pending_value += opening_quantity(order.side, order.quantity, held) * order.reference_price
+                held += order.quantity if order.side is OrderSide.BUY else -order.quantity
+                if order.side is OrderSide.BUY:
+                    pending_cost += order.quantity * (order.reference_price * unit + self.config.commission_per_share)
+        return AccountView(
+            equity=portfolio.equity,
+            free_cash=portfolio.cash - pending_cost,
+            position=position,
+            symbol_exposure=abs(position) * portfolio.prices[symbol],
+            total_exposure=portfolio.exposure() + pending_value,
+            drawdown=self._drawdown,
+            day_return=self._day_return,
+            halted=self._halted,
+        )
+
+    # --- orders to fills -----------------------------------------------
+    def _match(self, feed: _SymbolFeed, row: int) -> None:
+        orders, feed.pending = feed.pending, []
+        for order in orders:
+            price = fill_price(order.side, order.order_type, feed.open[row], feed.high[row], feed.low[row],
+                               self.slippage, order.limit_price, order.stop_price)
+            when = feed.times[row]
+            if price is None:
+                self._set_status(order, OrderStatus.EXPIRED)
+                continue
+            if order.order_type is OrderType.MARKET:
+                moved = check_price_deviation(order.reference_price, feed.open[row], self.risk)
+                if moved:
+                    self._deny_order(order, when, RiskRule.MAX_PRICE_DEVIATION, moved)
+                    continue
+            self._fill(order, price, when)
+
+    def _fill(self, order: Order, price: float, when: datetime) -> None:
+        commission = order.quantity * self.config.commission_per_share
+        self.portfolio.apply_fill(order.symbol, order.side, order.quantity, price, commission)
+        fill = Fill(order.order_id, order.symbol, order.side, order.quantity, price, commission, when, order.reason)
+        self.fills.append(fill)
+        order.status = OrderStatus.FILLED
+        try:
+            self.strategy.on_trade(order.symbol, order.side, Decimal(str(price)), Decimal(str(order.quantity)))
+        except Exception as e:
+            raise StrategyError(self.strategy.name, "on_trade", order.symbol, when, e) from e
+        self._order_event(order.order_id, OrderStatus.FILLED)
+
+    # --- bookkeeping ---------------------------------------------------
+    def _deny(self, signal: Signal, now, quantity, rule: RiskRule, reason: str, order_id: str) -> None:
+        self.denials.append(OrderDenied(
+            timestamp=now, symbol=str(signal.symbol), side=signal.side, order_type=signal.order_type,
+            quantity=quantity, rule=rule, reason=reason, signal_reason=signal.reason, order_id=order_id,
+        ))
+        self._order_event(order_id, OrderStatus.DENIED)
+
+    def _deny_order(self, order: Order, when, rule: RiskRule, reason: str) -> None:
+        self.denials.append(OrderDenied(
+            timestamp=when, symbol=order.symbol, side=order.side, order_type=order.order_type,
+            quantity=order.quantity, rule=rule, reason=reason, signal_reason=order.reason, order_id=order.order_id,
+        ))
+        self._set_status(order, OrderStatus.DENIED)
+
+    def _set_status(self, order: Order, status: OrderStatus) -> None:
+        order.status = status
+        self._order_event(order.order_id, status)
+
+    def _order_event(self, order_id: str, status: OrderStatus) -> None:
+        try:
+            self.strategy.on_order(order_id, status)
+        except Exception as e:
+            raise StrategyError(self.strategy.name, "on_order", None, self._now, e) from e
+
+    def _call(self, hook: str) -> None:
+        try:
+            getattr(self.strategy, hook)()
+        except Exception as e:
+            raise StrategyError(self.strategy.name, hook, None, self._now, e) from e
+
+
+def _pending_quantity(orders: list[Order]) -> float:
+    return sum(o.quantity if o.side is OrderSide.BUY else -o.quantity for o in orders)
+
+
+def _invalid(signal: Signal, feeds: dict) -> str | None:
+    if signal.symbol not in feeds:
+        return f"signal for `{signal.symbol}`, which is not among the backtest's symbols {sorted(feeds)}"
+    if str(signal.side).upper() not in OrderSide.__members__:
+        return f"signal side {signal.side!r} is not OrderSide.BUY or OrderSide.SELL"
+    kind = str(signal.order_type).upper()
+    if kind not in OrderType.__members__:
+        return f"order_type {signal.order_type!r} is not one of {', '.join(OrderType.__members__)}"
+    if kind in ("LIMIT", "STOP_LIMIT") and signal.limit_price is None:
+        return f"{kind} order for {signal.symbol} needs `limit_price`"
+    if kind in ("STOP", "STOP_LIMIT") and signal.stop_price is None:
+        return f"{kind} order for {signal.symbol} needs `stop_price`"
+    if signal.quantity is not None and not float(signal.quantity) > 0:
+        return f"quantity must be positive (or None to auto-size), got {signal.quantity}"
+    return None
+
+
+def _merge(feeds: list[_SymbolFeed], frames: list[pd.DataFrame]):
+    """Union of all bar times, and for each of them the (feed, row) pairs with a bar there."""
+    stamps = [f.index.as_unit("ns").asi8 for f in frames]
+    union = np.unique(np.concatenate(stamps)) if stamps else np.empty(0, dtype=np.int64)
+    steps: list[list] = [[] for _ in range(len(union))]
+    for feed, own in zip(feeds, stamps, strict=True):
+        for row, k in enumerate(np.searchsorted(union, own).tolist()):
+            steps[k].append((feed, row))
+    return pd.to_datetime(union, utc=True), steps

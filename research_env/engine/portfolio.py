@@ -1,0 +1,88 @@
+"""Portfolio accounting in floats: cash, positions, average cost, realized and unrealized P&L."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.enums import OrderSide
+
+__all__ = ["Portfolio", "Position"]
+
+
+@dataclass(slots=True)
+class Position:
+    """Shares held in one symbol (negative when short) and their average entry price."""
+
+    quantity: float = 0.0
+    avg_cost: float = 0.0
+    realized_pnl: float = 0.0
+
+
+class Portfolio:
+    """Cash plus positions, marked to the latest close of each symbol."""
+
+    def __init__(self, initial_cash: float):
+        self.initial_cash = float(initial_cash)
+        self.cash = float(initial_cash)
+        self.positions: dict[str, Position] = {}
+        self.prices: dict[str, float] = {}
+        self.total_commission = 0.0
+
+    def mark(self, symbol: str, price: float) -> None:
+        """Record the latest price of ``symbol``."""
+        self.prices[symbol] = price
+
+    def apply_fill(self, symbol: str, side: OrderSide, quantity: float, price: float, commission: float) -> float:
+        """Book a fill; returns the P&L it realized (before commission)."""
+        pos = self.positions.get(symbol)
+        if pos is None:
+            pos = self.positions[symbol] = Position()
+        signed = quantity if side is OrderSide.BUY else -quantity
+        self.cash -= signed * price + commission
+        self.total_commission += commission
+        realized = 0.0
+        old = pos.quantity
+        if old == 0 or (old > 0) == (signed > 0):
+            new = old + signed
+            pos.avg_cost = (pos.avg_cost * abs(old) + price * abs(signed)) / abs(new)
+            pos.quantity = new
+        else:
+            closed = min(abs(signed), abs(old))
+            direction = 1.0 if old > 0 else -1.0
+            realized = (price - pos.avg_cost) * closed * direction
+            pos.realized_pnl += realized
+            new = old + signed
+            if abs(new) < 1e-12:
+                pos.quantity, pos.avg_cost = 0.0, 0.0
+            elif (new > 0) != (old > 0):
+                pos.quantity, pos.avg_cost = new, price
+            else:
+                pos.quantity = new
+        return realized
+
+    def position(self, symbol: str) -> float:
+        """Shares held in ``symbol`` (0 when none)."""
+        pos = self.positions.get(symbol)
+        return pos.quantity if pos is not None else 0.0
+
+    def market_value(self, symbol: str) -> float:
+        """Signed value of the position at the latest price."""
+        pos = self.positions.get(symbol)
+        return pos.quantity * self.prices[symbol] if pos is not None and pos.quantity else 0.0
+
+    def exposure(self) -> float:
+        """Sum of absolute position values (long plus short)."""
+        return sum(abs(p.quantity) * self.prices[s] for s, p in self.positions.items() if p.quantity)
+
+    @property
+    def equity(self) -> float:
+        """Cash plus the value of every position at its latest price."""
+        return self.cash + sum(p.quantity * self.prices[s] for s, p in self.positions.items() if p.quantity)
+
+    def unrealized_pnl(self) -> float:
+        """Open P&L of all positions at the latest prices."""
+        return sum((self.prices[s] - p.avg_cost) * p.quantity for s, p in self.positions.items() if p.quantity)
+
+    def realized_pnl(self) -> float:
+        """P&L realized by closing fills so far (commissions not deducted)."""
+        return sum(p.realized_pnl for p in self.positions.values())

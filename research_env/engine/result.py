@@ -1,0 +1,159 @@
+"""``BacktestResult``: everything one backtest produced, as data (the notebook layer draws it)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from ..core.models import Fill, Order, Trade
+from .config import BacktestConfig
+from .events import OrderDenied
+from .metrics import LABELS, Metrics
+
+__all__ = ["BacktestResult"]
+
+_PERCENT = {"total_return", "annualized_return", "max_drawdown", "win_rate", "max_daily_loss", "alpha"}
+
+
+@dataclass
+class BacktestResult:
+    """Equity, drawdown, fills, round trips, denials, metrics and provenance of one run."""
+
+    strategy: str
+    strategy_class: str
+    symbols: list[str]
+    timeframe: str
+    start: datetime
+    end: datetime
+    config: BacktestConfig
+    parameters: dict
+    variables: dict
+    equity: pd.Series
+    drawdown: pd.Series
+    fills: list[Fill]
+    trades: list[Trade]
+    orders: list[Order]
+    denials: list[OrderDenied]
+    data_sources: dict[str, str]
+    metrics: Metrics
+    benchmark: pd.Series | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    # --- provenance ----------------------------------------------------
+    @property
+    def synthetic_symbols(self) -> list[str]:
+        """Symbols whose bars came from the demo generator (synthetic, not market data)."""
+        return [s for s, src in self.data_sources.items() if src == "demo" or src.startswith("demo")]
+
+    @property
+    def is_synthetic(self) -> bool:
+        """True when any symbol ran on synthetic demo bars."""
+        return bool(self.synthetic_symbols)
+
+    # --- tables --------------------------------------------------------
+    def denial_counts(self) -> dict[str, int]:
+        """How many signals each risk rule denied."""
+        return dict(Counter(str(d.rule) for d in self.denials))
+
+    def fills_frame(self) -> pd.DataFrame:
+        """One row per fill."""
+        rows = [
+            {"time": f.timestamp, "order_id": f.order_id, "symbol": f.symbol, "side": str(f.side),
+             "quantity": f.quantity, "price": f.price, "commission": f.commission, "reason": f.reason}
+            for f in self.fills
+        ]
+        return pd.DataFrame(rows, columns=["time", "order_id", "symbol", "side", "quantity", "price",
+                                           "commission", "reason"])
+
+    def trades_frame(self) -> pd.DataFrame:
+        """One row per round trip (open trades last, without exit)."""
+        rows = [
+            {"symbol": t.symbol, "side": str(t.side), "quantity": t.quantity, "entry_time": t.entry_time,
+             "entry_price": t.entry_price, "exit_time": t.exit_time, "exit_price": t.exit_price, "pnl": t.pnl,
+             "return_pct": t.return_pct, "commission": t.commission}
+            for t in self.trades
+        ]
+        return pd.DataFrame(rows, columns=["symbol", "side", "quantity", "entry_time", "entry_price",
+                                           "exit_time", "exit_price", "pnl", "return_pct", "commission"])
+
+    def denials_frame(self) -> pd.DataFrame:
+        """One row per denied signal: time, symbol, rule and the readable reason."""
+        return pd.DataFrame([d.to_dict() for d in self.denials],
+                            columns=["timestamp", "symbol", "side", "order_type", "quantity", "rule", "reason",
+                                     "signal_reason", "order_id"])
+
+    # --- export --------------------------------------------------------
+    def to_dict(self) -> dict:
+        """JSON-friendly summary: metrics, trades, denials and provenance (not the equity series)."""
+        return {
+            "strategy": self.strategy,
+            "symbols": self.symbols,
+            "timeframe": self.timeframe,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "initial_cash": self.config.initial_cash,
+            "parameters": _jsonable(self.parameters),
+            "metrics": self.metrics.to_dict(),
+            "data_sources": self.data_sources,
+            "synthetic": self.is_synthetic,
+            "denial_counts": self.denial_counts(),
+            "denials": [d.to_dict() for d in self.denials],
+            "trades": json.loads(self.trades_frame().to_json(orient="records", date_format="iso")),
+            "warnings": self.warnings,
+        }
+
+    def to_json(self, **kwargs) -> str:
+        """``to_dict()`` as a JSON string."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def report(self) -> str:
+        """The report as plain text (what the CLI prints)."""
+        lines = []
+        if self.is_synthetic:
+            lines.append(f"!! SYNTHETIC DATA: {', '.join(self.synthetic_symbols)} ran on demo bars, not market data !!")
+        lines.append(f"Backtest of {self.strategy} ({self.strategy_class}) on {', '.join(self.symbols)}, "
+                     f"{self.timeframe} bars, {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}")
+        lines.append("Parameters: " + (", ".join(f"{k}={v!r}" for k, v in self.parameters.items()) or "(none)"))
+        lines.append("Data: " + ", ".join(f"{s}: {src}" for s, src in self.data_sources.items()))
+        lines.append("")
+        m = self.metrics.to_dict()
+        width = max(len(v) for v in LABELS.values())
+        lines.append(f"{'Initial Cash':<{width}}  {self.config.initial_cash:,.2f}")
+        for key, label in LABELS.items():
+            lines.append(f"{label:<{width}}  {_format(key, m.get(key))}")
+        lines.append("")
+        closed = [t for t in self.trades if not t.is_open]
+        lines.append(f"Fills: {len(self.fills)}, closed round trips: {len(closed)}, "
+                     f"open positions: {len(self.trades) - len(closed)}")
+        if self.denials:
+            counts = ", ".join(f"{rule}: {n}" for rule, n in sorted(self.denial_counts().items()))
+            lines.append(f"Denied signals: {len(self.denials)} ({counts})")
+            first = self.denials[0]
+            lines.append(f"  first: {first.timestamp:%Y-%m-%d %H:%M} {first.side} {first.symbol}: {first.reason}")
+        else:
+            lines.append("Denied signals: 0")
+        lines.extend(f"Warning: {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.report()
+
+
+def _format(key: str, value) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, str):
+        return value
+    if key in _PERCENT:
+        return f"{value:.2%}"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:,.4f}" if abs(value) < 1000 else f"{value:,.2f}"
+
+
+def _jsonable(params: dict) -> dict:
+    return {k: (v if isinstance(v, bool | int | float | str | type(None)) else str(v)) for k, v in params.items()}

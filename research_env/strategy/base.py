@@ -1,0 +1,113 @@
+"""``StrategyBase``: the class every bar-by-bar strategy of the guide inherits from."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+import talib
+
+from ..core.models import Bar, Signal, Tick
+from .history import BarHistory
+from .indicators import Indicators
+
+__all__ = ["StrategyBase"]
+
+
+class StrategyBase(ABC):
+    """Base of class-based strategies: the engine feeds bars, ``on_bar`` returns signals.
+
+    Subclasses set ``author``, ``parameters`` (tunable constructor arguments),
+    ``variables`` (runtime state shown in reports) and ``timeframe``, call
+    ``super().__init__(name=..., symbols=...)`` and implement ``on_bar``.
+    """
+
+    author: str = ""
+    parameters: list[str] = []
+    variables: list[str] = []
+    timeframe: str = "1m"
+    _MAX_BAR_HISTORY: int = 500
+
+    def __init__(self, name: str, symbols: list[str]):
+        if isinstance(symbols, str):
+            symbols = [symbols]
+        self.name = name
+        self.symbols = [str(s).upper() for s in symbols]
+        self._bars: dict[str, BarHistory] = {}
+        self._indicator_cache: dict[str, tuple[int, Indicators]] = {}
+
+    # --- to implement --------------------------------------------------
+    @abstractmethod
+    def on_bar(self, bar: Bar) -> list[Signal]:
+        """Called once per bar, after the bar was added to ``self._bars``."""
+
+    # --- optional hooks ------------------------------------------------
+    def on_init(self) -> None:
+        """Called before the first bar."""
+
+    def on_start(self) -> None:
+        """Called after ``on_init``, before the first bar."""
+
+    def on_stop(self) -> None:
+        """Called after the last bar."""
+
+    def on_trade(self, symbol, side, price, volume) -> None:
+        """Called after one of this strategy's orders filled."""
+
+    def on_tick(self, tick: Tick) -> list[Signal]:
+        """Called on each tick in live trading; backtests never call it."""
+        return []
+
+    def on_order(self, order_id, status) -> None:
+        """Called on every order status change (SUBMITTED, FILLED, DENIED, EXPIRED, CANCELLED)."""
+
+    # --- provided ------------------------------------------------------
+    def feed_bar(self, bar: Bar) -> list[Signal]:
+        """Append ``bar`` to the history of its symbol, then return ``on_bar(bar)``."""
+        self.history(bar.symbol, bar.timeframe, bar.source).append(bar)
+        return list(self.on_bar(bar) or [])
+
+    def history(self, symbol: str, timeframe: str | None = None, source: str = "polygon") -> BarHistory:
+        """The bar history of ``symbol``, created empty on first use."""
+        hist = self._bars.get(symbol)
+        if hist is None:
+            hist = BarHistory(symbol, timeframe or self.timeframe, self._MAX_BAR_HISTORY, source)
+            self._bars[symbol] = hist
+        return hist
+
+    def indicators_for(self, symbol: str) -> Indicators:
+        """Indicators over ``symbol``'s history, cached until the next bar of that symbol."""
+        hist = self._bars.get(symbol)
+        if hist is None:
+            raise KeyError(f"no bars of `{symbol}` yet; this strategy has seen {sorted(self._bars) or 'none'}")
+        cached = self._indicator_cache.get(symbol)
+        if cached is not None and cached[0] == hist.count:
+            return cached[1]
+        ind = Indicators.from_history(hist)
+        self._indicator_cache[symbol] = (hist.count, ind)
+        return ind
+
+    @staticmethod
+    def _calculate_atr(bars, period: int = 14) -> float:
+        """ATR of the last bar of ``bars`` (a list of ``Bar``); NaN with fewer than ``period + 1`` bars."""
+        if isinstance(bars, BarHistory):
+            high, low, close = bars.array("high"), bars.array("low"), bars.array("close")
+        else:
+            high = np.array([float(b.high) for b in bars])
+            low = np.array([float(b.low) for b in bars])
+            close = np.array([float(b.close) for b in bars])
+        if len(close) <= period:
+            return float("nan")
+        return float(talib.ATR(high, low, close, timeperiod=int(period))[-1])
+
+    def get_parameters(self) -> dict:
+        """The current values of the attributes named in ``parameters``."""
+        return {name: getattr(self, name, None) for name in self.parameters}
+
+    def get_variables(self) -> dict:
+        """The current values of the attributes named in ``variables``."""
+        return {name: getattr(self, name, None) for name in self.variables}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_parameters().items())
+        return f"{type(self).__name__}(symbols={self.symbols}{', ' + params if params else ''})"

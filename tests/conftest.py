@@ -1,0 +1,28 @@
+"""Shared fixtures: where the real market data of ``../shared/data`` lives."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("RESEARCH_ENV_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real-data folder; tests that need it skip with the reason when it is absent."""
+    if not (SHARED_DATA / "bars").is_dir():
+        pytest.skip(f"real market data not found at {SHARED_DATA} (set RESEARCH_ENV_SHARED_DATA)")
+    return SHARED_DATA
+
+
+@pytest.fixture()
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """An empty bar store for one test, also set as ``$RESEARCH_ENV_DATA``."""
+    root = tmp_path / "store"
+    root.mkdir()
+    monkeypatch.setenv("RESEARCH_ENV_DATA", str(root))
+    return root
