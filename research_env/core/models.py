@@ -16,19 +16,58 @@ from .enums import OrderSide, OrderStatus, OrderType
 __all__ = ["Bar", "Fill", "Order", "Signal", "Tick", "Trade"]
 
 
-@dataclass(slots=True)
-class Bar:
-    """One K-line. ``timestamp`` is the bar's close time in UTC."""
+class _DecimalField:
+    """A ``Decimal`` attribute that may be stored as a float and converted on first read."""
 
-    symbol: str
-    timeframe: str
-    timestamp: datetime
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: Decimal
-    source: str = "polygon"
+    def __set_name__(self, owner, name):
+        self.slot = "_" + name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        value = getattr(obj, self.slot)
+        if type(value) is float:
+            value = Decimal(str(value))
+            setattr(obj, self.slot, value)
+        return value
+
+    def __set__(self, obj, value):
+        setattr(obj, self.slot, value)
+
+
+class Bar:
+    """One K-line. ``timestamp`` is the bar's close time in UTC; prices and volume are ``Decimal``.
+
+    The engine creates bars from floats; each field becomes a ``Decimal`` when first read.
+    """
+
+    __slots__ = ("symbol", "timeframe", "timestamp", "_open", "_high", "_low", "_close", "_volume", "source")
+    _FIELDS = ("symbol", "timeframe", "timestamp", "open", "high", "low", "close", "volume", "source")
+
+    open = _DecimalField()
+    high = _DecimalField()
+    low = _DecimalField()
+    close = _DecimalField()
+    volume = _DecimalField()
+
+    def __init__(self, symbol: str, timeframe: str, timestamp: datetime, open: Decimal, high: Decimal,  # noqa: A002
+                 low: Decimal, close: Decimal, volume: Decimal, source: str = "polygon"):
+        self.symbol = symbol
+        self.timeframe = timeframe
+        self.timestamp = timestamp
+        self._open, self._high, self._low, self._close, self._volume = open, high, low, close, volume
+        self.source = source
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._FIELDS)
+        return f"Bar({fields})"
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Bar):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self._FIELDS)
+
+    __hash__ = None
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ records equity. Orders always fill on a later bar than the one that caused them.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable
 from datetime import datetime
@@ -48,7 +49,7 @@ class _SymbolFeed:
         self.high = frame["high"].to_numpy(dtype=float).tolist()
         self.low = frame["low"].to_numpy(dtype=float).tolist()
         self.close = frame["close"].to_numpy(dtype=float).tolist()
-        self.times = list(frame.index.to_pydatetime())
+        self.times = history._times
         self.pending: list[Order] = []
 
 
@@ -67,47 +68,62 @@ class BarLoop:
             history = strategy.history(symbol, timeframe, sources.get(symbol, "local"))
             history.preload(frame)
             self.feeds[symbol] = _SymbolFeed(symbol, history, frame)
-        self.timeline, self.steps = _merge(list(self.feeds.values()), list(frames.values()))
+        self._frames = list(frames.values())
+        self.timeline = _timeline(self._frames)
         self.days = session_dates(self.timeline)
         self.fills: list[Fill] = []
         self.orders: list[Order] = []
         self.denials: list[OrderDenied] = []
-        self.equity = np.empty(len(self.timeline))
+        self.equity = np.empty(0)
         self._last_seen: dict[tuple, datetime] = {}
         self._next_id = 0
         self._peak = config.initial_cash
         self._halted = False
         self._day_start_equity = config.initial_cash
-        self._day_return = 0.0
-        self._drawdown = 0.0
+        self._equity_now = config.initial_cash
         self._now: datetime | None = None
 
     # --- the loop ------------------------------------------------------
     def run(self, progress: Progress | None = None) -> None:
-        """Feed every bar; afterwards ``equity``, ``fills``, ``orders`` and ``denials`` hold the outcome."""
-        strategy = self.strategy
+        """Feed every bar; afterwards ``equity``, ``fills``, ``orders`` and ``denials`` hold the outcome.
+
+        Objects alive before the run are frozen out of the garbage collector's
+        view while it runs: the loop allocates many short-lived objects and
+        would otherwise trigger full collections over the whole heap.
+        """
+        gc.freeze()
+        try:
+            self._run(progress)
+        finally:
+            gc.unfreeze()
+
+    def _run(self, progress: Progress | None) -> None:
+        strategy, portfolio, submit = self.strategy, self.portfolio, self._submit
         self._call("on_init")
         self._call("on_start")
-        portfolio = self.portfolio
-        total = len(self.steps)
+        steps = _steps(list(self.feeds.values()), self._frames, self.timeline)
+        total = len(steps)
         every = max(total // 100, 1)
-        day = None
+        days = self.days.astype(np.int64)
+        new_day = np.concatenate(([True], days[1:] != days[:-1])).tolist() if total else []
         max_dd = self.risk.max_drawdown
-        for k, step in enumerate(self.steps):
+        halt_below = self._peak * (1 - max_dd) if max_dd is not None else -np.inf
+        equity_curve: list[float] = []
+        record = equity_curve.append
+        for k, step in enumerate(steps):
             for feed, row in step:
                 if feed.pending:
                     self._match(feed, row)
-            for feed, row in step:
                 portfolio.prices[feed.symbol] = feed.close[row]
             equity = portfolio.equity
-            if self.days[k] != day:
-                day = self.days[k]
-                self._day_start_equity = self.equity[k - 1] if k else self.config.initial_cash
-            self._day_return = equity / self._day_start_equity - 1.0
+            self._equity_now = equity
+            if new_day[k]:
+                self._day_start_equity = equity_curve[-1] if k else self.config.initial_cash
             if equity > self._peak:
                 self._peak = equity
-            self._drawdown = equity / self._peak - 1.0
-            if max_dd is not None and self._drawdown < -max_dd:
+                if max_dd is not None:
+                    halt_below = equity * (1 - max_dd)
+            elif equity < halt_below:
                 self._halted = True
             for feed, row in step:
                 bar = feed.history.advance()
@@ -118,10 +134,11 @@ class BarLoop:
                     raise StrategyError(strategy.name, "on_bar", feed.symbol, bar.timestamp, e) from e
                 if signals:
                     for signal in signals:
-                        self._submit(signal, bar.timestamp)
-            self.equity[k] = portfolio.equity
+                        submit(signal, bar.timestamp)
+            record(equity)
             if progress is not None and (k % every == 0 or k == total - 1):
                 progress(k + 1, total)
+        self.equity = np.array(equity_curve, dtype=np.float64)
         for feed in self.feeds.values():
             for order in feed.pending:
                 self._set_status(order, OrderStatus.CANCELLED)
@@ -202,8 +219,8 @@ class BarLoop:
             position=position,
             symbol_exposure=abs(position) * portfolio.prices[symbol],
             total_exposure=portfolio.exposure() + pending_value,
-            drawdown=self._drawdown,
-            day_return=self._day_return,
+            drawdown=self._equity_now / self._peak - 1.0,
+            day_return=self._equity_now / self._day_start_equity - 1.0,
             halted=self._halted,
         )
 
@@ -289,12 +306,21 @@ def _invalid(signal: Signal, feeds: dict) -> str | None:
     return None
 
 
-def _merge(feeds: list[_SymbolFeed], frames: list[pd.DataFrame]):
-    """Union of all bar times, and for each of them the (feed, row) pairs with a bar there."""
-    stamps = [f.index.as_unit("ns").asi8 for f in frames]
-    union = np.unique(np.concatenate(stamps)) if stamps else np.empty(0, dtype=np.int64)
+def _timeline(frames: list[pd.DataFrame]) -> pd.DatetimeIndex:
+    """Every bar time of every symbol, once, in order."""
+    if len(frames) == 1:
+        return frames[0].index
+    union = np.unique(np.concatenate([f.index.as_unit("ns").asi8 for f in frames]))
+    return pd.to_datetime(union, utc=True)
+
+
+def _steps(feeds: list[_SymbolFeed], frames: list[pd.DataFrame], timeline: pd.DatetimeIndex) -> list[list]:
+    """For each time of the timeline, the (feed, row) pairs of the symbols with a bar there."""
+    if len(feeds) == 1:
+        return [[(feeds[0], row)] for row in range(len(timeline))]
+    union = timeline.as_unit("ns").asi8
     steps: list[list] = [[] for _ in range(len(union))]
-    for feed, own in zip(feeds, stamps, strict=True):
-        for row, k in enumerate(np.searchsorted(union, own).tolist()):
+    for feed, frame in zip(feeds, frames, strict=True):
+        for row, k in enumerate(np.searchsorted(union, frame.index.as_unit("ns").asi8).tolist()):
             steps[k].append((feed, row))
-    return pd.to_datetime(union, utc=True), steps
+    return steps

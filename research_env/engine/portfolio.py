@@ -77,7 +77,11 @@ class Portfolio:
     @property
     def equity(self) -> float:
         """Cash plus the value of every position at its latest price."""
-        return self.cash + sum(p.quantity * self.prices[s] for s, p in self.positions.items() if p.quantity)
+        equity, prices = self.cash, self.prices
+        for symbol, pos in self.positions.items():
+            if pos.quantity:
+                equity += pos.quantity * prices[symbol]
+        return equity
 
     def unrealized_pnl(self) -> float:
         """Open P&L of all positions at the latest prices."""

@@ -34,7 +34,7 @@ class StrategyBase(ABC):
         self.name = name
         self.symbols = [str(s).upper() for s in symbols]
         self._bars: dict[str, BarHistory] = {}
-        self._indicator_cache: dict[str, tuple[int, Indicators]] = {}
+        self._indicators: dict[str, Indicators] = {}
 
     # --- to implement --------------------------------------------------
     @abstractmethod
@@ -76,15 +76,13 @@ class StrategyBase(ABC):
         return hist
 
     def indicators_for(self, symbol: str) -> Indicators:
-        """Indicators over ``symbol``'s history, cached until the next bar of that symbol."""
-        hist = self._bars.get(symbol)
-        if hist is None:
-            raise KeyError(f"no bars of `{symbol}` yet; this strategy has seen {sorted(self._bars) or 'none'}")
-        cached = self._indicator_cache.get(symbol)
-        if cached is not None and cached[0] == hist.count:
-            return cached[1]
-        ind = Indicators.from_history(hist)
-        self._indicator_cache[symbol] = (hist.count, ind)
+        """Indicators over ``symbol``'s history; results are cached until the next bar of that symbol."""
+        ind = self._indicators.get(symbol)
+        if ind is None:
+            hist = self._bars.get(symbol)
+            if hist is None:
+                raise KeyError(f"no bars of `{symbol}` yet; this strategy has seen {sorted(self._bars) or 'none'}")
+            ind = self._indicators[symbol] = Indicators.from_history(hist)
         return ind
 
     @staticmethod

@@ -7,83 +7,130 @@ import talib
 
 __all__ = ["Indicators"]
 
+_FIELDS = ("open", "high", "low", "close", "volume")
+_CLOSE = ("close",)
+_OBV = ("obv",)
+
 
 class Indicators:
-    """Indicators over one window of bars; every result has the window's length.
+    """Indicators over a bar window; every result has the window's length.
 
-    Early values are NaN while the lookback is not filled. Results are cached
-    per call arguments, and ``StrategyBase.indicators_for`` caches the object
-    per bar count, so repeated calls in one ``on_bar`` cost nothing.
+    Values are TA-Lib's over the symbol's whole history so far (not re-seeded
+    at the window's first bar), NaN while the lookback is not yet filled.
+    Results are cached until the next bar, so repeated calls in one ``on_bar``
+    cost nothing. Returned arrays are read-only views; copy one to modify it.
     """
 
+    __slots__ = ("_history", "_columns", "_cache", "_cache_count")
+
     def __init__(self, open, high, low, close, volume):  # noqa: A002 - the guide's field names
-        self.open = np.ascontiguousarray(open, dtype=np.float64)
-        self.high = np.ascontiguousarray(high, dtype=np.float64)
-        self.low = np.ascontiguousarray(low, dtype=np.float64)
-        self.close = np.ascontiguousarray(close, dtype=np.float64)
-        self.volume = np.ascontiguousarray(volume, dtype=np.float64)
+        self._history = None
+        self._columns = {name: np.ascontiguousarray(values, dtype=np.float64)
+                         for name, values in zip(_FIELDS, (open, high, low, close, volume), strict=True)}
         self._cache: dict[tuple, object] = {}
+        self._cache_count = -1
 
     @classmethod
     def from_history(cls, history) -> Indicators:
-        """Build from a ``BarHistory`` without creating ``Bar`` objects."""
-        return cls(*(history.array(f) for f in ("open", "high", "low", "close", "volume")))
+        """Indicators that follow a ``BarHistory`` as it grows (no ``Bar`` objects are created)."""
+        ind = cls.__new__(cls)
+        ind._history = history
+        ind._columns = None
+        ind._cache = {}
+        ind._cache_count = -1
+        return ind
 
-    def _cached(self, key: tuple, compute):
+    def __getattr__(self, name):
+        if name in _FIELDS:
+            return self._history.array(name) if self._columns is None else self._columns[name]
+        raise AttributeError(name)
+
+    def _cached(self, key: tuple):
+        """The result for ``key`` if already computed (the hot path of every call after the first)."""
+        history = self._history
+        if history is not None and history._preloaded:
+            return history.cached_indicator(key)
+        if history is not None and self._cache_count != history.count:
+            return None
+        return self._cache.get(key)
+
+    def _compute(self, key: tuple, function, fields: tuple[str, ...], **settings):
+        history = self._history
+        if history is None:
+            value = self._cache.get(key)
+            if value is None:
+                value = self._cache[key] = function(*(self._columns[f] for f in fields), **settings)
+            return value
+        if history._preloaded:
+            return history.indicator(key, function, fields, settings)
+        if self._cache_count != history.count:
+            self._cache, self._cache_count = {}, history.count
         value = self._cache.get(key)
         if value is None:
-            value = compute()
-            self._cache[key] = value
+            value = self._cache[key] = history.indicator(key, function, fields, settings)
         return value
 
     def sma(self, period: int) -> np.ndarray:
         """Simple moving average of closes."""
-        period = _period(period, "sma")
-        return self._cached(("sma", period), lambda: talib.SMA(self.close, timeperiod=period))
+        key = ("sma", period)
+        hit = self._cached(key)
+        return hit if hit is not None else self._compute(key, talib.SMA, _CLOSE, timeperiod=_period(period, "sma"))
 
     def ema(self, period: int) -> np.ndarray:
         """Exponential moving average of closes (TA-Lib: seeded with the first SMA)."""
-        period = _period(period, "ema")
-        return self._cached(("ema", period), lambda: talib.EMA(self.close, timeperiod=period))
+        key = ("ema", period)
+        hit = self._cached(key)
+        return hit if hit is not None else self._compute(key, talib.EMA, _CLOSE, timeperiod=_period(period, "ema"))
 
     def rsi(self, period: int = 14) -> np.ndarray:
         """Relative Strength Index (Wilder smoothing), 0-100."""
-        period = _period(period, "rsi")
-        return self._cached(("rsi", period), lambda: talib.RSI(self.close, timeperiod=period))
+        key = ("rsi", period)
+        hit = self._cached(key)
+        return hit if hit is not None else self._compute(key, talib.RSI, _CLOSE, timeperiod=_period(period, "rsi"))
 
     def macd(self, fast: int = 12, slow: int = 26, signal: int = 9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """MACD line, signal line and histogram."""
-        fast, slow, signal = _period(fast, "macd"), _period(slow, "macd"), _period(signal, "macd")
-        return self._cached(
-            ("macd", fast, slow, signal),
-            lambda: talib.MACD(self.close, fastperiod=fast, slowperiod=slow, signalperiod=signal),
-        )
+        key = ("macd", fast, slow, signal)
+        hit = self._cached(key)
+        if hit is not None:
+            return hit
+        return self._compute(key, talib.MACD, _CLOSE, fastperiod=_period(fast, "macd"),
+                             slowperiod=_period(slow, "macd"), signalperiod=_period(signal, "macd"))
 
     def atr(self, period: int = 14) -> np.ndarray:
         """Average True Range (Wilder smoothing)."""
-        period = _period(period, "atr")
-        return self._cached(("atr", period), lambda: talib.ATR(self.high, self.low, self.close, timeperiod=period))
+        key = ("atr", period)
+        hit = self._cached(key)
+        if hit is not None:
+            return hit
+        return self._compute(key, talib.ATR, ("high", "low", "close"), timeperiod=_period(period, "atr"))
 
     def bbands(self, period: int = 20, nbdev: float = 2.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Bollinger Bands (upper, middle, lower) with population standard deviation."""
-        period = _period(period, "bbands")
-        nbdev = float(nbdev)
-        return self._cached(
-            ("bbands", period, nbdev),
-            lambda: talib.BBANDS(self.close, timeperiod=period, nbdevup=nbdev, nbdevdn=nbdev, matype=0),
-        )
+        key = ("bbands", period, nbdev)
+        hit = self._cached(key)
+        if hit is not None:
+            return hit
+        return self._compute(key, talib.BBANDS, _CLOSE, timeperiod=_period(period, "bbands"),
+                             nbdevup=float(nbdev), nbdevdn=float(nbdev), matype=0)
 
     def obv(self) -> np.ndarray:
         """On-Balance Volume."""
-        return self._cached(("obv",), lambda: talib.OBV(self.close, self.volume))
+        hit = self._cached(_OBV)
+        return hit if hit is not None else self._compute(_OBV, talib.OBV, ("close", "volume"))
 
     def volume_sma(self, period: int) -> np.ndarray:
         """Simple moving average of volume."""
-        period = _period(period, "volume_sma")
-        return self._cached(("volume_sma", period), lambda: talib.SMA(self.volume, timeperiod=period))
+        key = ("volume_sma", period)
+        hit = self._cached(key)
+        if hit is not None:
+            return hit
+        return self._compute(key, talib.SMA, ("volume",), timeperiod=_period(period, "volume_sma"))
 
 
 def _period(value, name: str) -> int:
+    if type(value) is int and value > 0:
+        return value
     period = int(value)
     if period != value or period < 1:
         raise ValueError(f"`{name}` period must be a positive whole number, got {value!r}")

@@ -1,0 +1,99 @@
+"""Loading strategies: classes, instances, names, files; clear errors for everything else."""
+
+import pytest
+
+from research_env.strategy.base import StrategyBase
+from research_env.strategy.loader import StrategyLoadError, load_strategy_class, load_strategy_file
+from research_env.strategy.params import ParameterError, instantiate
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+GOOD = """
+from core.models import Bar, Signal
+from strategies.base import StrategyBase
+
+
+class TinyStrategy(StrategyBase):
+    parameters = ["period", "threshold", "use_filter"]
+
+    def __init__(self, symbols=None, period=14, threshold=30.0, use_filter=True):
+        super().__init__(name="tiny", symbols=symbols or ["SPY"])
+        self.period = period
+        self.threshold = threshold
+        self.use_filter = use_filter
+
+    def on_bar(self, bar):
+        return []
+"""
+
+
+def test_file_with_guide_imports_loads_its_strategy_class(tmp_path):
+    cls = load_strategy_file(write(tmp_path, "tiny.py", GOOD))
+    assert cls.__name__ == "TinyStrategy" and issubclass(cls, StrategyBase)
+
+
+def test_name_is_found_in_strategies_folder_of_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "strategies").mkdir()
+    write(tmp_path / "strategies", "tiny.py", GOOD)
+    monkeypatch.chdir(tmp_path)
+    assert load_strategy_class("tiny").__name__ == "TinyStrategy"
+
+
+def test_bundled_example_is_found_by_name():
+    assert load_strategy_class("dual_ma_crossover").__name__ == "DualMaCrossoverStrategy"
+
+
+def test_unknown_name_lists_known_ones():
+    with pytest.raises(StrategyLoadError, match=r"no strategy named `nope`; known names: .*dual_ma_crossover"):
+        load_strategy_class("nope")
+
+
+def test_file_without_strategy_class_says_what_to_write(tmp_path):
+    with pytest.raises(StrategyLoadError, match=r"defines no StrategyBase subclass"):
+        load_strategy_file(write(tmp_path, "empty.py", "x = 1\n"))
+
+
+def test_syntax_error_names_file_and_line(tmp_path):
+    path = write(tmp_path, "broken.py", "x = 1\ndef f(:\n")
+    with pytest.raises(StrategyLoadError, match=r"broken.py, line 2: syntax error"):
+        load_strategy_file(path)
+
+
+def test_import_error_in_strategy_file_is_reported_with_the_file(tmp_path):
+    path = write(tmp_path, "needs.py", "import not_a_real_module_xyz\n")
+    with pytest.raises(StrategyLoadError, match=r"needs.py failed to import: ModuleNotFoundError"):
+        load_strategy_file(path)
+
+
+def test_two_classes_in_one_file_use_the_first_with_a_warning(tmp_path):
+    text = GOOD + "\n\nclass Second(TinyStrategy):\n    pass\n"
+    with pytest.warns(UserWarning, match=r"defines 2 strategies \(TinyStrategy, Second\); using the first"):
+        assert load_strategy_file(write(tmp_path, "two.py", text)).__name__ == "TinyStrategy"
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(StrategyLoadError, match=r"does not exist"):
+        load_strategy_file(tmp_path / "nowhere.py")
+
+
+def test_instantiate_coerces_cli_strings_to_the_default_types(tmp_path):
+    cls = load_strategy_file(write(tmp_path, "tiny.py", GOOD))
+    s = instantiate(cls, ["aapl"], {"period": "10", "threshold": "25", "use_filter": "false"})
+    assert (s.period, s.threshold, s.use_filter, s.symbols) == (10, 25.0, False, ["AAPL"])
+
+
+def test_unknown_parameter_suggests_the_closest_name(tmp_path):
+    cls = load_strategy_file(write(tmp_path, "tiny.py", GOOD))
+    with pytest.raises(ParameterError, match=r"has no parameter `perod`; did you mean `period`\?"):
+        instantiate(cls, None, {"perod": 3})
+
+
+def test_wrong_parameter_type_is_named(tmp_path):
+    cls = load_strategy_file(write(tmp_path, "tiny.py", GOOD))
+    with pytest.raises(ParameterError, match=r"parameter `period` expects a number like 14, got 'abc'"):
+        instantiate(cls, None, {"period": "abc"})
