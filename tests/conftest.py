@@ -26,3 +26,15 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     root.mkdir()
     monkeypatch.setenv("RESEARCH_ENV_DATA", str(root))
     return root
+
+
+@pytest.fixture(scope="session")
+def real_store(shared_data, tmp_path_factory) -> Path:
+    """A bar store holding every clean real bar file of ``../shared/data/bars`` (1d, 5m, 1m)."""
+    from research_env.data import BarStore, import_bars
+
+    root = tmp_path_factory.mktemp("real_store")
+    files = sorted((shared_data / "bars").glob("*/*.csv"))
+    for timeframe in ("1d", "5m", "1m"):
+        import_bars([f for f in files if f.parent.name == timeframe], store=BarStore(root), timeframe=timeframe)
+    return root

@@ -1,25 +1,18 @@
 """Enumerations shared by every layer: order side, order type, order status."""
 
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["OrderSide", "OrderStatus", "OrderType"]
 
 
-class _StrEnum(str, Enum):
-    """A string enum whose ``str()`` is its value (``str(OrderSide.BUY) == "BUY"``)."""
-
-    def __str__(self) -> str:
-        return self.value
-
-
-class OrderSide(_StrEnum):
-    """Direction of a signal, order or fill."""
+class OrderSide(StrEnum):
+    """Direction of a signal, order or fill; ``str(OrderSide.BUY) == "BUY"``."""
 
     BUY = "BUY"
     SELL = "SELL"
 
 
-class OrderType(_StrEnum):
+class OrderType(StrEnum):
     """How an order is matched against the next bar (see ``docs/matching.md``)."""
 
     MARKET = "MARKET"
@@ -28,7 +21,7 @@ class OrderType(_StrEnum):
     STOP_LIMIT = "STOP_LIMIT"
 
 
-class OrderStatus(_StrEnum):
+class OrderStatus(StrEnum):
     """The order lifecycle: SUBMITTED, then exactly one of the final states."""
 
     SUBMITTED = "SUBMITTED"

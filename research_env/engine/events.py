@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from ..core.enums import OrderSide, OrderType, _StrEnum
+from ..core.enums import OrderSide, OrderType
 
 __all__ = ["OrderDenied", "RiskRule"]
 
 
-class RiskRule(_StrEnum):
+class RiskRule(StrEnum):
     """Names of the checks that can deny a signal (the guide's risk table plus signal validity)."""
 
     INVALID_SIGNAL = "invalid_signal"

@@ -125,7 +125,7 @@ class BarLoop:
                     halt_below = equity * (1 - max_dd)
             elif equity < halt_below:
                 self._halted = True
-            for feed, row in step:
+            for feed, _row in step:
                 bar = feed.history.advance()
                 self._now = bar.timestamp
                 try:

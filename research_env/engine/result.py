@@ -17,6 +17,7 @@ from .metrics import LABELS, Metrics
 __all__ = ["BacktestResult"]
 
 _PERCENT = {"total_return", "annualized_return", "max_drawdown", "win_rate", "max_daily_loss", "alpha"}
+_MONEY = {"final_equity", "total_commission"}
 
 
 @dataclass
@@ -150,9 +151,13 @@ def _format(key: str, value) -> str:
         return value
     if key in _PERCENT:
         return f"{value:.2%}"
+    if key in _MONEY:
+        return f"{value:,.2f}"
+    if key == "avg_holding_days":
+        return f"{value:.2f} days"
     if isinstance(value, int):
         return str(value)
-    return f"{value:,.4f}" if abs(value) < 1000 else f"{value:,.2f}"
+    return f"{value:.4f}"
 
 
 def _jsonable(params: dict) -> dict:

@@ -1,0 +1,35 @@
+"""The data layer: bar frames, the NYSE calendar, importers, the local store, demo bars.
+
+A bar frame has float64 columns ``open, high, low, close, volume`` and a UTC
+``DatetimeIndex`` named ``timestamp`` holding each bar's close time. See ``docs/data.md``.
+"""
+
+from ._calendar import session_dates, sessions
+from ._demo import demo_bars
+from ._errors import BarDataError, BarDataWarning
+from ._frame import validate_bars
+from ._import import import_bars
+from ._load import BarData, load_bars
+from ._read import read_bar_file
+from ._resample import resample
+from ._store import BarStore, default_data_dir
+from ._timeframes import TIMEFRAMES, check_timeframe, timeframe_delta
+
+__all__ = [
+    "TIMEFRAMES",
+    "BarData",
+    "BarDataError",
+    "BarDataWarning",
+    "BarStore",
+    "check_timeframe",
+    "default_data_dir",
+    "demo_bars",
+    "import_bars",
+    "load_bars",
+    "read_bar_file",
+    "resample",
+    "session_dates",
+    "sessions",
+    "timeframe_delta",
+    "validate_bars",
+]

@@ -1,0 +1,13 @@
+"""The error and warning types of the data layer."""
+
+from __future__ import annotations
+
+__all__ = ["BarDataError", "BarDataWarning"]
+
+
+class BarDataError(ValueError):
+    """Bad bar data or a bad argument to the data layer; the message names the fix."""
+
+
+class BarDataWarning(UserWarning):
+    """A recoverable oddity in bar data (skipped rows, synthetic data, dropped bars)."""
