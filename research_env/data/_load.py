@@ -29,8 +29,8 @@ class BarData:
 
     @property
     def synthetic_symbols(self) -> list[str]:
-        """Symbols whose bars are synthetic (source ``"demo"``)."""
-        return [symbol for symbol, source in self.sources.items() if source == "demo"]
+        """Symbols whose bars are synthetic (source ``"demo"``, possibly resampled)."""
+        return [symbol for symbol, source in self.sources.items() if source.startswith("demo")]
 
 
 def _symbol_list(symbols: str | Iterable[str]) -> dict[str, str]:
@@ -59,12 +59,18 @@ def _what_store_has(store: BarStore, symbol: str) -> str:
 def _from_store(store: BarStore, symbol: str, timeframe: str, first, stop) -> tuple[pd.DataFrame, str]:
     frame = store.read(symbol, timeframe, first, stop)
     if not frame.empty:
-        return frame, "local"
+        return frame, _label(store, symbol, timeframe)
     for finer in reversed(TIMEFRAMES[: timeframe_rank(timeframe)]):
         frame = store.read(symbol, finer, first, stop)
         if not frame.empty:
-            return resample(frame, timeframe, from_timeframe=finer), f"local({finer}→{timeframe})"
+            label = f"{_label(store, symbol, finer)}({finer}→{timeframe})"
+            return resample(frame, timeframe, from_timeframe=finer), label
     return frame, ""
+
+
+def _label(store: BarStore, symbol: str, timeframe: str) -> str:
+    """"local" for stored market data; "demo" for synthetic bars written by ``research-env data demo``."""
+    return "demo" if store.source(symbol, timeframe) == "demo" else "local"
 
 
 def load_bars(

@@ -48,7 +48,7 @@ class BacktestResult:
     @property
     def synthetic_symbols(self) -> list[str]:
         """Symbols whose bars came from the demo generator (synthetic, not market data)."""
-        return [s for s, src in self.data_sources.items() if src == "demo" or src.startswith("demo")]
+        return [s for s, src in self.data_sources.items() if src.startswith("demo")]
 
     @property
     def is_synthetic(self) -> bool:
@@ -125,7 +125,8 @@ class BacktestResult:
         width = max(len(v) for v in LABELS.values())
         lines.append(f"{'Initial Cash':<{width}}  {self.config.initial_cash:,.2f}")
         for key, label in LABELS.items():
-            lines.append(f"{label:<{width}}  {_format(key, m.get(key))}")
+            if key != "benchmark_note" or m.get(key):
+                lines.append(f"{label:<{width}}  {_format(key, m.get(key))}")
         lines.append("")
         closed = [t for t in self.trades if not t.is_open]
         lines.append(f"Fills: {len(self.fills)}, closed round trips: {len(closed)}, "
@@ -134,7 +135,8 @@ class BacktestResult:
             counts = ", ".join(f"{rule}: {n}" for rule, n in sorted(self.denial_counts().items()))
             lines.append(f"Denied signals: {len(self.denials)} ({counts})")
             first = self.denials[0]
-            lines.append(f"  first: {first.timestamp:%Y-%m-%d %H:%M} {first.side} {first.symbol}: {first.reason}")
+            when = pd.Timestamp(first.timestamp).tz_convert("America/New_York")
+            lines.append(f"  first: {when:%Y-%m-%d %H:%M} New York, {first.side} {first.symbol}: {first.reason}")
         else:
             lines.append("Denied signals: 0")
         lines.extend(f"Warning: {w}" for w in self.warnings)

@@ -1,0 +1,87 @@
+"""The research-env command: backtest and data subcommands, exit codes and messages."""
+
+import json
+
+import pytest
+
+from research_env.cli import main
+from tests.conftest import REPO_ROOT
+
+RSI = str(REPO_ROOT / "strategies" / "rsi_mean_reversion.py")
+ARGS = ["--symbols", "AAPL", "--start", "2023-01-02", "--end", "2023-02-01", "--timeframe", "1d"]
+
+
+def test_backtest_on_demo_data_prints_the_report_with_a_synthetic_banner(data_dir, capsys):
+    assert main(["backtest", RSI, *ARGS, "--param", "rsi_period=10"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("!! SYNTHETIC DATA: AAPL ran on demo bars, not market data !!")
+    assert "Parameters: rsi_period=10, oversold=30, overbought=70" in out
+    assert "Sharpe Ratio" in out and "Denied signals: 0" in out
+
+
+def test_backtest_json_is_machine_readable(data_dir, capsys):
+    assert main(["backtest", RSI, *ARGS, "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["synthetic"] is True
+    assert payload["data_sources"] == {"AAPL": "demo"}
+    assert set(payload["metrics"]) >= {"total_return", "sharpe_ratio", "max_drawdown", "win_rate", "total_trades"}
+
+
+def test_unknown_parameter_exits_2_with_the_fix(data_dir, capsys):
+    assert main(["backtest", RSI, *ARGS, "--param", "rsi_perod=10"]) == 2
+    assert "has no parameter `rsi_perod`; did you mean `rsi_period`?" in capsys.readouterr().err
+
+
+def test_malformed_param_option_exits_2(data_dir, capsys):
+    assert main(["backtest", RSI, *ARGS, "--param", "rsi_period"]) == 2
+    assert "--param expects NAME=VALUE, got 'rsi_period'" in capsys.readouterr().err
+
+
+def test_strategy_exception_exits_1_with_traceback_and_bar(tmp_path, data_dir, capsys):
+    path = tmp_path / "boom.py"
+    path.write_text(
+        "from strategies.base import StrategyBase\n\n"
+        "class BoomStrategy(StrategyBase):\n"
+        "    def __init__(self, symbols=None):\n"
+        "        super().__init__(name='boom', symbols=symbols or ['AAPL'])\n\n"
+        "    def on_bar(self, bar):\n"
+        "        return 1 / 0\n"
+    )
+    assert main(["backtest", str(path), *ARGS]) == 1
+    err = capsys.readouterr().err
+    assert 'boom.py", line 8, in on_bar' in err
+    assert "strategy `boom` raised in on_bar() on the AAPL bar of 2023-01-03 21:00:00+0000: ZeroDivisionError" in err
+
+
+def test_data_import_list_and_backtest_on_the_real_bars(shared_data, data_dir, capsys):
+    assert main(["data", "import", str(shared_data / "bars" / "5m" / "AAPL.csv")]) == 0
+    assert main(["data", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "AAPL        5m 16068" in out
+    assert main(["backtest", RSI, "--symbols", "AAPL", "--start", "2025-06-01", "--end", "2025-07-01",
+                 "--timeframe", "5m"]) == 0
+    out = capsys.readouterr().out
+    assert "SYNTHETIC" not in out and "Data: AAPL: local" in out
+
+
+def test_data_demo_writes_labelled_synthetic_bars(data_dir, capsys):
+    assert main(["data", "demo", "XYZ", "--start", "2024-01-01", "--end", "2024-02-01"]) == 0
+    assert "XYZ: 21 synthetic 1d bars written" in capsys.readouterr().out
+    assert main(["data", "list"]) == 0
+    assert "demo" in capsys.readouterr().out
+    assert main(["backtest", RSI, "--symbols", "XYZ", "--start", "2024-01-02", "--end", "2024-02-01",
+                 "--timeframe", "1d"]) == 0
+    assert capsys.readouterr().out.startswith("!! SYNTHETIC DATA: XYZ ran on demo bars")
+
+
+def test_data_import_of_a_missing_file_exits_2(data_dir, capsys):
+    assert main(["data", "import", "no_such_file.csv"]) == 2
+    assert "no_such_file.csv" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["backtest"], ["data"], ["nonsense"]])
+def test_incomplete_command_lines_exit_with_usage(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert "usage: research-env" in capsys.readouterr().err
