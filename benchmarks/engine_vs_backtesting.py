@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 import warnings
@@ -22,12 +23,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import talib
-from backtesting import Backtest, Strategy
 
 import research_env
 from research_env import BacktestConfig, RiskConfig
 
 REPO = Path(__file__).resolve().parents[1]
+
 
 
 def synthetic_daily_bars(n: int, seed: int = 42) -> pd.DataFrame:
@@ -45,33 +46,6 @@ def synthetic_daily_bars(n: int, seed: int = 42) -> pd.DataFrame:
     return frame.round(4)
 
 
-class SmaCross(Strategy):
-    """backtesting.py twin of the guide's DualMaCrossoverStrategy."""
-
-    fast_period = 10
-    slow_period = 30
-
-    def init(self):
-        self.fast = self.I(talib.SMA, self.data.Close.astype(float), self.fast_period)
-        self.slow = self.I(talib.SMA, self.data.Close.astype(float), self.slow_period)
-        self.prev = None
-
-    def next(self):
-        fast, slow = self.fast[-1], self.slow[-1]
-        if np.isnan(slow):
-            return
-        above = fast > slow
-        prev, self.prev = self.prev, above
-        if prev is None:
-            return
-        if above and not prev and not self.position:
-            size = math.floor(self.equity * 0.02 / self.data.Close[-1])
-            if size >= 1:  # research-env denies a zero-share auto-size (rule position_size)
-                self.buy(size=size)
-        elif not above and prev and self.position:
-            self.position.close()
-
-
 def run_ours(frame: pd.DataFrame):
     config = BacktestConfig(slippage_bps=0.0, commission_per_share=0.0, risk=RiskConfig.permissive(),
                             benchmark=None)
@@ -80,11 +54,47 @@ def run_ours(frame: pd.DataFrame):
                                  end=end, timeframe="1d", data={"SYN": frame}, config=config)
 
 
-def run_theirs(frame: pd.DataFrame):
+def backtesting_strategy():
+    """The backtesting.py twin, imported here so its progress bar can be switched off first."""
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    from backtesting import Strategy
+
+    class SmaCross(Strategy):
+        """backtesting.py twin of the guide's DualMaCrossoverStrategy."""
+
+        fast_period = 10
+        slow_period = 30
+
+        def init(self):
+            self.fast = self.I(talib.SMA, self.data.Close.astype(float), self.fast_period)
+            self.slow = self.I(talib.SMA, self.data.Close.astype(float), self.slow_period)
+            self.prev = None
+
+        def next(self):
+            fast, slow = self.fast[-1], self.slow[-1]
+            if np.isnan(slow):
+                return
+            above = fast > slow
+            prev, self.prev = self.prev, above
+            if prev is None:
+                return
+            if above and not prev and not self.position:
+                size = math.floor(self.equity * 0.02 / self.data.Close[-1])
+                if size >= 1:  # research-env denies a zero-share auto-size (rule position_size)
+                    self.buy(size=size)
+            elif not above and prev and self.position:
+                self.position.close()
+
+    return SmaCross
+
+
+def run_theirs(frame: pd.DataFrame, strategy):
+    from backtesting import Backtest
+
     df = frame.rename(columns=str.capitalize).tz_convert(None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return Backtest(df, SmaCross, cash=100_000, commission=0.0, finalize_trades=False).run()
+        return Backtest(df, strategy, cash=100_000, commission=0.0, finalize_trades=False).run()
 
 
 def best_time(fn, repeat: int):
@@ -104,7 +114,8 @@ def main(argv=None) -> int:
     frame = synthetic_daily_bars(args.bars)
 
     ours_s, ours = best_time(lambda: run_ours(frame), args.repeat)
-    theirs_s, theirs = best_time(lambda: run_theirs(frame), args.repeat)
+    twin = backtesting_strategy()
+    theirs_s, theirs = best_time(lambda: run_theirs(frame, twin), args.repeat)
 
     a = ours.trades_frame()
     a = a[a["exit_time"].notna()]

@@ -99,6 +99,7 @@ class BarLoop:
 
     def _run(self, progress: Progress | None) -> None:
         strategy, portfolio, submit = self.strategy, self.portfolio, self._submit
+        prices, on_bar = portfolio.prices, strategy.on_bar
         self._call("on_init")
         self._call("on_start")
         steps = _steps(list(self.feeds.values()), self._frames, self.timeline)
@@ -114,7 +115,7 @@ class BarLoop:
             for feed, row in step:
                 if feed.pending:
                     self._match(feed, row)
-                portfolio.prices[feed.symbol] = feed.close[row]
+                prices[feed.symbol] = feed.close[row]
             equity = portfolio.equity
             self._equity_now = equity
             if new_day[k]:
@@ -129,7 +130,7 @@ class BarLoop:
                 bar = feed.history.advance()
                 self._now = bar.timestamp
                 try:
-                    signals = strategy.on_bar(bar)
+                    signals = on_bar(bar)
                 except Exception as e:
                     raise StrategyError(strategy.name, "on_bar", feed.symbol, bar.timestamp, e) from e
                 if signals:

@@ -71,9 +71,10 @@ class BarHistory(Sequence):
         i = self._count
         self._count = i + 1
         c = self._lists
-        bar = Bar(self.symbol, self.timeframe, self._times[i], c[0][i], c[1][i], c[2][i], c[3][i], c[4][i],
-                  self.source)
-        self._remember(i, bar)
+        bar = self._built[i] = Bar(self.symbol, self.timeframe, self._times[i], c[0][i], c[1][i], c[2][i], c[3][i],
+                                   c[4][i], self.source)
+        if i % self.max_len == 0:
+            self._forget()
         return bar
 
     def append(self, bar: Bar) -> None:
@@ -149,11 +150,14 @@ class BarHistory(Sequence):
     def _remember(self, i: int, bar: Bar) -> None:
         """Keep built bars so repeated reads return the same object; forget those out of view."""
         self._built[i] = bar
-        if i % self.max_len == 0 and i:
-            start = self.start
-            for j in range(self._forgotten, start):
-                self._built[j] = None
-            self._forgotten = start
+        if i % self.max_len == 0:
+            self._forget()
+
+    def _forget(self) -> None:
+        start = self.start
+        for j in range(self._forgotten, start):
+            self._built[j] = None
+        self._forgotten = start
 
     def __len__(self) -> int:
         count = self._count

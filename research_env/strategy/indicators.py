@@ -48,11 +48,11 @@ class Indicators:
     def _cached(self, key: tuple):
         """The result for ``key`` if already computed (the hot path of every call after the first)."""
         history = self._history
-        if history is not None and history._preloaded:
+        if history is None:
+            return self._cache.get(key)
+        if history._preloaded:
             return history.cached_indicator(key)
-        if history is not None and self._cache_count != history.count:
-            return None
-        return self._cache.get(key)
+        return self._cache.get(key) if self._cache_count == history.count else None
 
     def _compute(self, key: tuple, function, fields: tuple[str, ...], **settings):
         history = self._history
