@@ -1,0 +1,1 @@
+"""Subcommands of the ``research-env`` command line, one module each (``register`` + handler)."""
