@@ -90,6 +90,11 @@ class Signal:
     of equity for a BUY, the whole position for a SELL). ``limit_price`` is
     required for LIMIT and STOP_LIMIT orders, ``stop_price`` for STOP and
     STOP_LIMIT orders.
+
+    Beyond the guide: ``time_in_force`` is ``"BAR"`` (the order lives for the
+    next bar only, the guide's rule) or ``"GTC"`` (it waits until it fills or is
+    cancelled); orders sharing an ``oco_group`` cancel each other when one
+    fills; ``order_id`` names the order (else the engine numbers it).
     """
 
     symbol: str
@@ -101,6 +106,9 @@ class Signal:
     reason: str = ""
     timestamp: datetime | None = None
     stop_price: Decimal | None = None
+    time_in_force: str = "BAR"
+    oco_group: str | None = None
+    order_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -118,6 +126,8 @@ class Order:
     stop_price: float | None = None
     reason: str = ""
     status: OrderStatus = OrderStatus.SUBMITTED
+    time_in_force: str = "BAR"
+    oco_group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

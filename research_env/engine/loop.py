@@ -22,7 +22,7 @@ from ..core.models import Fill, Order, Signal
 from .config import BacktestConfig
 from .events import OrderDenied, RiskRule
 from .matching import fill_price
-from .portfolio import Portfolio
+from .portfolio import Portfolio, PortfolioView
 from .risk import AccountView, OrderRequest, check_order, check_price_deviation, opening_quantity
 
 __all__ = ["BarLoop", "StrategyError"]
@@ -63,6 +63,7 @@ class BarLoop:
         self.risk = config.risk
         self.slippage = config.slippage_bps / 10_000
         self.portfolio = Portfolio(config.initial_cash)
+        self.account = PortfolioView(self.portfolio, self.pending_orders)
         self.feeds: dict[str, _SymbolFeed] = {}
         for symbol, frame in frames.items():
             history = strategy.history(symbol, timeframe, sources.get(symbol, "local"))
@@ -70,6 +71,7 @@ class BarLoop:
             self.feeds[symbol] = _SymbolFeed(symbol, history, frame)
         self._frames = list(frames.values())
         self.timeline = _timeline(self._frames)
+        strategy._attach_broker(self)
         self.days = session_dates(self.timeline)
         self.fills: list[Fill] = []
         self.orders: list[Order] = []
@@ -77,6 +79,7 @@ class BarLoop:
         self.equity = np.empty(0)
         self._last_seen: dict[tuple, datetime] = {}
         self._next_id = 0
+        self._ids: set[str] = set()
         self._peak = config.initial_cash
         self._halted = False
         self._day_start_equity = config.initial_cash
@@ -148,9 +151,11 @@ class BarLoop:
 
     # --- signals to orders ---------------------------------------------
     def _submit(self, signal: Signal, now: datetime) -> None:
-        order_id = f"O{self._next_id:06d}"
+        order_id = signal.order_id or f"O{self._next_id:06d}"
         self._next_id += 1
-        problem = _invalid(signal, self.feeds)
+        problem = _invalid(signal, self.feeds) or (
+            f"order_id {order_id!r} is already used; give each order its own id" if order_id in self._ids else None)
+        self._ids.add(order_id)
         if problem:
             self._deny(signal, now, None, RiskRule.INVALID_SIGNAL, problem, order_id)
             return
@@ -163,14 +168,15 @@ class BarLoop:
             self._deny(signal, now, None, RiskRule.INVALID_SIGNAL,
                        f"{symbol} has no bar yet, so the order cannot be valued", order_id)
             return
-        position = self.portfolio.position(symbol) + _pending_quantity(feed.pending)
+        group = signal.oco_group
+        position = self.portfolio.position(symbol) + _pending_quantity(_counted(feed.pending, group))
         quantity, problem = self._size(signal, side, price, position)
         if problem:
             rule = RiskRule.ALLOW_SHORT if side is OrderSide.SELL else RiskRule.POSITION_SIZE
             self._deny(signal, now, quantity, rule, problem, order_id)
             return
         request = OrderRequest(symbol, side, order_type, quantity, price, now)
-        denial = check_order(request, self._account(symbol, position), self.risk, last_seen=self._last_seen,
+        denial = check_order(request, self._account(symbol, position, group), self.risk, last_seen=self._last_seen,
                              unit_cost=price * (1 + self.slippage) + self.config.commission_per_share)
         if denial:
             self._deny(signal, now, quantity, denial[0], denial[1], order_id)
@@ -182,6 +188,8 @@ class BarLoop:
             limit_price=float(signal.limit_price) if signal.limit_price is not None else None,
             stop_price=float(signal.stop_price) if signal.stop_price is not None else None,
             reason=signal.reason,
+            time_in_force=str(signal.time_in_force).upper(),
+            oco_group=signal.oco_group,
         )
         self.orders.append(order)
         feed.pending.append(order)
@@ -203,13 +211,13 @@ class BarLoop:
             )
         return quantity, None
 
-    def _account(self, symbol: str, position: float) -> AccountView:
+    def _account(self, symbol: str, position: float, group: str | None) -> AccountView:
         portfolio = self.portfolio
         pending_cost = pending_value = 0.0
         unit = 1 + self.slippage
         for feed in self.feeds.values():
             held = portfolio.position(feed.symbol)
-            for order in feed.pending:
+            for order in _counted(feed.pending, group):
                 pending_value += opening_quantity(order.side, order.quantity, held) * order.reference_price
                 held += order.quantity if order.side is OrderSide.BUY else -order.quantity
                 if order.side is OrderSide.BUY:
@@ -229,11 +237,16 @@ class BarLoop:
     def _match(self, feed: _SymbolFeed, row: int) -> None:
         orders, feed.pending = feed.pending, []
         for order in orders:
+            if order.status is not OrderStatus.SUBMITTED:
+                continue  # cancelled by an OCO sibling that filled earlier on this bar
             price = fill_price(order.side, order.order_type, feed.open[row], feed.high[row], feed.low[row],
                                self.slippage, order.limit_price, order.stop_price)
             when = feed.times[row]
             if price is None:
-                self._set_status(order, OrderStatus.EXPIRED)
+                if order.time_in_force == "GTC":
+                    feed.pending.append(order)
+                else:
+                    self._set_status(order, OrderStatus.EXPIRED)
                 continue
             if order.order_type is OrderType.MARKET:
                 moved = check_price_deviation(order.reference_price, feed.open[row], self.risk)
@@ -253,6 +266,27 @@ class BarLoop:
         except Exception as e:
             raise StrategyError(self.strategy.name, "on_trade", order.symbol, when, e) from e
         self._order_event(order.order_id, OrderStatus.FILLED)
+        if order.oco_group is not None:
+            for sibling in self.orders:
+                if sibling.oco_group == order.oco_group and sibling.status is OrderStatus.SUBMITTED:
+                    self._set_status(sibling, OrderStatus.CANCELLED)
+            for feed in self.feeds.values():
+                feed.pending = [o for o in feed.pending if o.status is OrderStatus.SUBMITTED]
+
+    # --- requests from the strategy ------------------------------------
+    def cancel(self, order_id: str) -> bool:
+        """Cancel a pending order; False when no pending order has that id."""
+        for feed in self.feeds.values():
+            for order in feed.pending:
+                if order.order_id == order_id and order.status is OrderStatus.SUBMITTED:
+                    feed.pending = [o for o in feed.pending if o is not order]
+                    self._set_status(order, OrderStatus.CANCELLED)
+                    return True
+        return False
+
+    def pending_orders(self) -> list[Order]:
+        """Orders waiting for a bar, oldest first."""
+        return sorted((o for f in self.feeds.values() for o in f.pending), key=lambda o: o.submitted_at)
 
     # --- bookkeeping ---------------------------------------------------
     def _deny(self, signal: Signal, now, quantity, rule: RiskRule, reason: str, order_id: str) -> None:
@@ -286,6 +320,19 @@ class BarLoop:
             raise StrategyError(self.strategy.name, hook, None, self._now, e) from e
 
 
+def _counted(orders: list[Order], joining: str | None = None) -> list[Order]:
+    """Pending orders as exposure: of an OCO group only the first counts (at most one of them can fill),
+    and none of the group a new order is ``joining``."""
+    seen: set[str] = {joining} if joining is not None else set()
+    counted = []
+    for order in orders:
+        if order.oco_group is None or order.oco_group not in seen:
+            counted.append(order)
+            if order.oco_group is not None:
+                seen.add(order.oco_group)
+    return counted
+
+
 def _pending_quantity(orders: list[Order]) -> float:
     return sum(o.quantity if o.side is OrderSide.BUY else -o.quantity for o in orders)
 
@@ -302,6 +349,8 @@ def _invalid(signal: Signal, feeds: dict) -> str | None:
         return f"{kind} order for {signal.symbol} needs `limit_price`"
     if kind in ("STOP", "STOP_LIMIT") and signal.stop_price is None:
         return f"{kind} order for {signal.symbol} needs `stop_price`"
+    if str(signal.time_in_force).upper() not in ("BAR", "GTC"):
+        return f"time_in_force {signal.time_in_force!r} is not 'BAR' or 'GTC'"
     if signal.quantity is not None and not float(signal.quantity) > 0:
         return f"quantity must be positive (or None to auto-size), got {signal.quantity}"
     return None

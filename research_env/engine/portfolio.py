@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..core.enums import OrderSide
 
-__all__ = ["Portfolio", "Position"]
+__all__ = ["Portfolio", "PortfolioView", "Position"]
 
 
 @dataclass(slots=True)
@@ -90,3 +90,65 @@ class Portfolio:
     def realized_pnl(self) -> float:
         """P&L realized by closing fills so far (commissions not deducted)."""
         return sum(p.realized_pnl for p in self.positions.values())
+
+
+class PortfolioView:
+    """What a running strategy may read of its portfolio; it cannot change anything through it."""
+
+    def __init__(self, portfolio: Portfolio, pending_orders):
+        self._portfolio = portfolio
+        self._pending_orders = pending_orders
+
+    @property
+    def cash(self) -> float:
+        """Cash, after every fill so far (commissions included)."""
+        return self._portfolio.cash
+
+    @property
+    def equity(self) -> float:
+        """Cash plus positions at the latest closes."""
+        return self._portfolio.equity
+
+    @property
+    def initial_cash(self) -> float:
+        """Cash at the start of the run."""
+        return self._portfolio.initial_cash
+
+    @property
+    def positions(self) -> dict[str, float]:
+        """Shares held per symbol (short positions negative), open positions only."""
+        return {s: p.quantity for s, p in self._portfolio.positions.items() if p.quantity}
+
+    def position(self, symbol: str) -> float:
+        """Shares held in ``symbol`` (0 when none)."""
+        return self._portfolio.position(symbol)
+
+    def avg_cost(self, symbol: str) -> float:
+        """Average entry price of the open position in ``symbol`` (0 when flat)."""
+        pos = self._portfolio.positions.get(symbol)
+        return pos.avg_cost if pos is not None else 0.0
+
+    def price(self, symbol: str) -> float | None:
+        """Latest close of ``symbol`` seen by the engine (None before its first bar)."""
+        return self._portfolio.prices.get(symbol)
+
+    def market_value(self, symbol: str) -> float:
+        """Signed value of the position in ``symbol`` at its latest close."""
+        return self._portfolio.market_value(symbol)
+
+    def unrealized_pnl(self) -> float:
+        """Open P&L of all positions at the latest closes."""
+        return self._portfolio.unrealized_pnl()
+
+    def realized_pnl(self) -> float:
+        """P&L realized by closing fills so far (before commissions)."""
+        return self._portfolio.realized_pnl()
+
+    @property
+    def total_commission(self) -> float:
+        """Commissions paid so far."""
+        return self._portfolio.total_commission
+
+    def pending_orders(self) -> list:
+        """Orders waiting for a bar (``Order`` records), oldest first."""
+        return self._pending_orders()

@@ -34,6 +34,7 @@ class StrategyBase(ABC):
         self.name = name
         self.symbols = [str(s).upper() for s in symbols]
         self._bars: dict[str, BarHistory] = {}
+        self._broker = None
         self._indicators: dict[str, Indicators] = {}
 
     # --- to implement --------------------------------------------------
@@ -97,6 +98,28 @@ class StrategyBase(ABC):
         if len(close) <= period:
             return float("nan")
         return float(talib.ATR(high, low, close, timeperiod=int(period))[-1])
+
+    def _attach_broker(self, broker) -> None:
+        """Called by the engine before the first bar: where ``cancel_order`` and ``account`` go."""
+        self._broker = broker
+
+    def cancel_order(self, order_id: str) -> bool:
+        """Cancel one of this strategy's pending orders (e.g. a GTC limit); False if none has that id."""
+        if self._broker is None:
+            raise RuntimeError("cancel_order() works while the engine runs this strategy")
+        return self._broker.cancel(order_id)
+
+    @property
+    def account(self):
+        """Read-only view of the portfolio (cash, equity, positions, pending orders) during a run.
+
+        The guide's strategies track positions themselves through ``on_trade``;
+        this view is for strategies (and the function-style adapter) that prefer
+        to ask.
+        """
+        if self._broker is None:
+            raise RuntimeError("`account` is available while the engine runs this strategy")
+        return self._broker.account
 
     def get_parameters(self) -> dict:
         """The current values of the attributes named in ``parameters``."""
