@@ -84,6 +84,7 @@ def backtest(
         data_sources={s: bars.sources[s] for s in symbols},
         metrics=metrics,
         benchmark=bench,
+        logs=list(instance._logs),
     )
 
 

@@ -274,6 +274,11 @@ class BarLoop:
                 feed.pending = [o for o in feed.pending if o.status is OrderStatus.SUBMITTED]
 
     # --- requests from the strategy ------------------------------------
+    @property
+    def now(self) -> datetime | None:
+        """Close time of the bar being processed (None before the first)."""
+        return self._now
+
     def cancel(self, order_id: str) -> bool:
         """Cancel a pending order; False when no pending order has that id."""
         for feed in self.feeds.values():

@@ -43,6 +43,7 @@ class BacktestResult:
     metrics: Metrics
     benchmark: pd.Series | None = None
     warnings: list[str] = field(default_factory=list)
+    logs: list[tuple] = field(default_factory=list)
 
     # --- provenance ----------------------------------------------------
     @property
@@ -87,6 +88,10 @@ class BacktestResult:
                             columns=["timestamp", "symbol", "side", "order_type", "quantity", "rule", "reason",
                                      "signal_reason", "order_id"])
 
+    def logs_frame(self) -> pd.DataFrame:
+        """Lines the strategy logged (``self.log``, or ``print`` in function-style strategies), with bar time."""
+        return pd.DataFrame(self.logs, columns=["time", "message"])
+
     # --- export --------------------------------------------------------
     def to_dict(self) -> dict:
         """JSON-friendly summary: metrics, trades, denials and provenance (not the equity series)."""
@@ -105,6 +110,7 @@ class BacktestResult:
             "denials": [d.to_dict() for d in self.denials],
             "trades": json.loads(self.trades_frame().to_json(orient="records", date_format="iso")),
             "warnings": self.warnings,
+            "logs": [[t.isoformat() if t is not None else None, m] for t, m in self.logs],
         }
 
     def to_json(self, **kwargs) -> str:
@@ -139,6 +145,9 @@ class BacktestResult:
             lines.append(f"  first: {when:%Y-%m-%d %H:%M} New York, {first.side} {first.symbol}: {first.reason}")
         else:
             lines.append("Denied signals: 0")
+        if self.logs:
+            lines.append(f"Strategy log: {len(self.logs)} lines (result.logs_frame()); last ones:")
+            lines.extend(f"  {t:%Y-%m-%d %H:%M} {m}" if t is not None else f"  {m}" for t, m in self.logs[-5:])
         lines.extend(f"Warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 

@@ -35,6 +35,7 @@ class StrategyBase(ABC):
         self.symbols = [str(s).upper() for s in symbols]
         self._bars: dict[str, BarHistory] = {}
         self._broker = None
+        self._logs: list[tuple] = []
         self._indicators: dict[str, Indicators] = {}
 
     # --- to implement --------------------------------------------------
@@ -98,6 +99,11 @@ class StrategyBase(ABC):
         if len(close) <= period:
             return float("nan")
         return float(talib.ATR(high, low, close, timeperiod=int(period))[-1])
+
+    def log(self, message: str) -> None:
+        """Record a line for the backtest report (``result.logs``), stamped with the current bar time."""
+        now = self._broker.now if self._broker is not None else None
+        self._logs.append((now, str(message)))
 
     def _attach_broker(self, broker) -> None:
         """Called by the engine before the first bar: where ``cancel_order`` and ``account`` go."""

@@ -96,3 +96,16 @@ def test_unknown_time_in_force_is_denied():
     bad.time_in_force = "IOC"
     result = run(ScriptedStrategy(script={("AAA", 0): [bad]}))
     assert result.denials[0].reason == "time_in_force 'IOC' is not 'BAR' or 'GTC'"
+
+
+def test_strategy_log_lines_reach_the_result_with_bar_times():
+    class Chatty(ScriptedStrategy):
+        def on_bar(self, bar):
+            self.log(f"close {bar.close}")
+            return []
+
+    result = run(Chatty())
+    assert len(result.logs) == 6
+    assert result.logs[0] == (BARS.index[0].to_pydatetime(), "close 100.0")
+    assert list(result.logs_frame().columns) == ["time", "message"]
+    assert "Strategy log: 6 lines" in result.report()
