@@ -40,17 +40,17 @@ class StrategyError(RuntimeError):
 
 
 class _SymbolFeed:
-    __slots__ = ("symbol", "history", "open", "high", "low", "close", "times", "pending")
+    """One symbol's bars as the loop reads them; ``row`` is the bar about to be revealed."""
 
-    def __init__(self, symbol, history, frame: pd.DataFrame):
+    __slots__ = ("symbol", "history", "open", "high", "low", "close", "times", "pending", "row")
+
+    def __init__(self, symbol, history):
         self.symbol = symbol
         self.history = history
-        self.open = frame["open"].to_numpy(dtype=float).tolist()
-        self.high = frame["high"].to_numpy(dtype=float).tolist()
-        self.low = frame["low"].to_numpy(dtype=float).tolist()
-        self.close = frame["close"].to_numpy(dtype=float).tolist()
-        self.times = history._times
+        self.open, self.high, self.low, self.close, _ = history.columns_as_lists()
+        self.times = history.times
         self.pending: list[Order] = []
+        self.row = 0
 
 
 class BarLoop:
@@ -68,7 +68,7 @@ class BarLoop:
         for symbol, frame in frames.items():
             history = strategy.history(symbol, timeframe, sources.get(symbol, "local"))
             history.preload(frame)
-            self.feeds[symbol] = _SymbolFeed(symbol, history, frame)
+            self.feeds[symbol] = _SymbolFeed(symbol, history)
         self._frames = list(frames.values())
         self.timeline = _timeline(self._frames)
         strategy._attach_broker(self)
@@ -115,10 +115,10 @@ class BarLoop:
         equity_curve: list[float] = []
         record = equity_curve.append
         for k, step in enumerate(steps):
-            for feed, row in step:
+            for feed in step:
                 if feed.pending:
-                    self._match(feed, row)
-                prices[feed.symbol] = feed.close[row]
+                    self._match(feed, feed.row)
+                prices[feed.symbol] = feed.close[feed.row]
             equity = portfolio.equity
             self._equity_now = equity
             if new_day[k]:
@@ -129,7 +129,8 @@ class BarLoop:
                     halt_below = equity * (1 - max_dd)
             elif equity < halt_below:
                 self._halted = True
-            for feed, _row in step:
+            for feed in step:
+                feed.row += 1
                 bar = feed.history.advance()
                 self._now = bar.timestamp
                 try:
@@ -370,12 +371,12 @@ def _timeline(frames: list[pd.DataFrame]) -> pd.DatetimeIndex:
 
 
 def _steps(feeds: list[_SymbolFeed], frames: list[pd.DataFrame], timeline: pd.DatetimeIndex) -> list[list]:
-    """For each time of the timeline, the (feed, row) pairs of the symbols with a bar there."""
+    """For each time of the timeline, the feeds of the symbols with a bar there (in the given symbol order)."""
     if len(feeds) == 1:
-        return [[(feeds[0], row)] for row in range(len(timeline))]
+        return [feeds] * len(timeline)
     union = timeline.as_unit("ns").asi8
     steps: list[list] = [[] for _ in range(len(union))]
     for feed, frame in zip(feeds, frames, strict=True):
-        for row, k in enumerate(np.searchsorted(union, frame.index.as_unit("ns").asi8).tolist()):
-            steps[k].append((feed, row))
+        for k in np.searchsorted(union, frame.index.as_unit("ns").asi8).tolist():
+            steps[k].append(feed)
     return steps

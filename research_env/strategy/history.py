@@ -92,6 +92,15 @@ class BarHistory(Sequence):
         self._remember(n, bar)
 
     # --- reading -------------------------------------------------------
+    def columns_as_lists(self) -> list[list[float]]:
+        """The preloaded open, high, low, close and volume columns as Python lists (shared, do not modify)."""
+        return self._lists
+
+    @property
+    def times(self) -> list[datetime]:
+        """Close time of every bar, including preloaded bars not yet revealed."""
+        return self._times
+
     @property
     def count(self) -> int:
         """How many bars were ever fed (grows past ``max_len``); indicator caches key on it."""
@@ -105,17 +114,6 @@ class BarHistory(Sequence):
     def array(self, field: str) -> np.ndarray:
         """The visible window of one column (``open``/``high``/``low``/``close``/``volume``) as floats."""
         return self._cols[field][self.start : self._count]
-
-    def cached_indicator(self, key: tuple):
-        """The window of an indicator already computed over the preloaded history, else ``None``."""
-        full = self._indicators.get(key)
-        if full is None:
-            return None
-        hi = self._count
-        lo = hi - self.max_len if hi > self.max_len else 0
-        if type(full) is tuple:
-            return tuple(values[lo:hi] for values in full)
-        return full[lo:hi]
 
     def indicator(self, key: tuple, function: Callable, fields: tuple[str, ...], settings: dict):
         """``function(*columns, **settings)`` over the whole history so far, cut to the visible window.

@@ -51,7 +51,12 @@ class Indicators:
         if history is None:
             return self._cache.get(key)
         if history._preloaded:
-            return history.cached_indicator(key)
+            full = history._indicators.get(key)
+            if full is None:
+                return None
+            hi = history._count
+            lo = hi - history.max_len if hi > history.max_len else 0
+            return full[lo:hi] if type(full) is not tuple else tuple(values[lo:hi] for values in full)
         return self._cache.get(key) if self._cache_count == history.count else None
 
     def _compute(self, key: tuple, function, fields: tuple[str, ...], **settings):
