@@ -24,6 +24,7 @@ ALIASES: dict[str, str | None] = {
     "core": "research_env.core",
     "core.enums": "research_env.core.enums",
     "core.models": "research_env.core.models",
+    "core.order_utils": "research_env.strategy.function_style.order_utils",
     "strategies": None,
     "strategies.base": "research_env.strategy.base",
     "strategies.vectorized": "research_env.strategy.vectorized",

@@ -1,4 +1,4 @@
-"""Shared builders for tests: small bar frames and a strategy that replays scripted signals."""
+"""Shared builders for tests: small bar frames, a strategy that replays scripted signals, function-style sources."""
 
 from __future__ import annotations
 
@@ -56,3 +56,24 @@ class ScriptedStrategy(StrategyBase):
     def on_bar(self, bar):
         n = self._bars[bar.symbol].count - 1
         return list(self.script.get((bar.symbol, n), []))
+
+
+def function_strategy(source: str, name: str = "fn"):
+    """A function-style strategy class from source text (dedented), as a ``%%strategy`` cell gives it."""
+    import textwrap
+
+    from research_env.strategy.loader import load_strategy_source
+
+    return load_strategy_source(textwrap.dedent(source), name)
+
+
+def minute_frame(spans: list[tuple[str, str, str]], price: float = 100.0) -> pd.DataFrame:
+    """Flat 1-minute bars: for each ``(date, first close, last close)`` New York times, every minute in between."""
+    stamps = []
+    for day, first, last in spans:
+        stamps += list(pd.date_range(f"{day} {first}", f"{day} {last}", freq="1min", tz="America/New_York"))
+    index = pd.DatetimeIndex(stamps).tz_convert("UTC")
+    frame = pd.DataFrame({"open": price, "high": price, "low": price, "close": price, "volume": 1000.0},
+                         index=index)
+    frame.index.name = "timestamp"
+    return frame

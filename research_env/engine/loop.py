@@ -77,7 +77,7 @@ class BarLoop:
         self.orders: list[Order] = []
         self.denials: list[OrderDenied] = []
         self.equity = np.empty(0)
-        self._last_seen: dict[tuple, datetime] = {}
+        self._last_seen: dict[tuple, tuple[datetime, str | None]] = {}
         self._next_id = 0
         self._ids: set[str] = set()
         self._peak = config.initial_cash
@@ -176,13 +176,13 @@ class BarLoop:
             rule = RiskRule.ALLOW_SHORT if side is OrderSide.SELL else RiskRule.POSITION_SIZE
             self._deny(signal, now, quantity, rule, problem, order_id)
             return
-        request = OrderRequest(symbol, side, order_type, quantity, price, now)
+        request = OrderRequest(symbol, side, order_type, quantity, price, now, group)
         denial = check_order(request, self._account(symbol, position, group), self.risk, last_seen=self._last_seen,
                              unit_cost=price * (1 + self.slippage) + self.config.commission_per_share)
         if denial:
             self._deny(signal, now, quantity, denial[0], denial[1], order_id)
             return
-        self._last_seen[(symbol, side, quantity)] = now
+        self._last_seen[(symbol, side, quantity)] = (now, group)
         order = Order(
             order_id=order_id, symbol=symbol, side=side, order_type=order_type, quantity=quantity,
             submitted_at=now, reference_price=price,

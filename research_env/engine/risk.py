@@ -33,6 +33,7 @@ class OrderRequest:
     quantity: float
     price: float
     timestamp: datetime
+    oco_group: str | None = None
 
 
 @dataclass(slots=True)
@@ -61,7 +62,7 @@ def check_order(
     acct: AccountView,
     cfg: RiskConfig,
     *,
-    last_seen: dict[tuple, datetime],
+    last_seen: dict[tuple, tuple[datetime, str | None]],
     unit_cost: float,
 ) -> tuple[RiskRule, str] | None:
     """Run every rule; ``unit_cost`` is the cash one share of a BUY costs with slippage and commission."""
@@ -153,9 +154,12 @@ def _short(req, acct, cfg, opening, last_seen):
 def _duplicate(req, acct, cfg, opening, last_seen):
     if cfg.duplicate_window_seconds is None:
         return None
-    previous = last_seen.get((req.symbol, req.side, req.quantity))
-    if previous is None:
+    seen = last_seen.get((req.symbol, req.side, req.quantity))
+    if seen is None:
         return None
+    previous, group = seen
+    if req.oco_group is not None and group == req.oco_group:
+        return None  # the legs of one OCO group (stop-loss and take-profit) are alternatives, not repeats
     age = (req.timestamp - previous).total_seconds()
     if age < cfg.duplicate_window_seconds:
         return RiskRule.DUPLICATE_ORDER, (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import talib
 
@@ -21,7 +23,7 @@ class Indicators:
     cost nothing. Returned arrays are read-only views; copy one to modify it.
     """
 
-    __slots__ = ("_history", "_columns", "_cache", "_cache_count")
+    __slots__ = ("_history", "_columns", "_cache", "_cache_count", "_lists")
 
     def __init__(self, open, high, low, close, volume):  # noqa: A002 - the guide's field names
         self._history = None
@@ -29,6 +31,7 @@ class Indicators:
                          for name, values in zip(_FIELDS, (open, high, low, close, volume), strict=True)}
         self._cache: dict[tuple, object] = {}
         self._cache_count = -1
+        self._lists: dict[tuple, object] = {}
 
     @classmethod
     def from_history(cls, history) -> Indicators:
@@ -38,6 +41,7 @@ class Indicators:
         ind._columns = None
         ind._cache = {}
         ind._cache_count = -1
+        ind._lists = {}
         return ind
 
     def __getattr__(self, name):
@@ -74,6 +78,33 @@ class Indicators:
         if value is None:
             value = self._cache[key] = history.indicator(key, function, fields, settings)
         return value
+
+    def latest(self, name: str, *args):
+        """``getattr(self, name)(*args)[-1]`` as a Python float (a tuple of floats for MACD and BBANDS).
+
+        NaN before the first bar. Pass every argument explicitly (``latest("rsi", 14)``,
+        ``latest("bbands", 20, 2.0)``). Over a preloaded history the whole
+        series is turned into Python lists once, so each later call is a list
+        lookup at the latest revealed bar (what function-style strategies read).
+        """
+        key = (name, *args)
+        history = self._history
+        if history is not None and history._preloaded:
+            entry = self._lists.get(key)
+            if entry is None or entry[0] is not history._indicators.get(key):  # new, or the history was reloaded
+                getattr(self, name)(*args)  # computes the whole series once, cached in the history under `key`
+                full = history._indicators[key]
+                entry = self._lists[key] = (
+                    (full, [v.tolist() for v in full], True) if type(full) is tuple else (full, full.tolist(), False))
+            _, values, several = entry
+            n = history._count
+            if not several:
+                return values[n - 1] if n else math.nan
+            return tuple(v[n - 1] if n else math.nan for v in values)
+        values = getattr(self, name)(*args)
+        if type(values) is tuple:
+            return tuple(float(v[-1]) if len(v) else math.nan for v in values)
+        return float(values[-1]) if len(values) else math.nan
 
     def sma(self, period: int) -> np.ndarray:
         """Simple moving average of closes."""

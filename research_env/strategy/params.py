@@ -66,6 +66,8 @@ def instantiate(cls: type[StrategyBase], symbols: list[str] | None, params: dict
         raise ParameterError(f"{cls.__name__}.__init__ takes no `symbols`; the guide asks for `symbols` first")
     try:
         return cls(**kwargs)
+    except ParameterError:
+        raise  # already names the parameter and the fix
     except Exception as e:
         raise ParameterError(f"{cls.__name__}({_show(kwargs)}) failed: {type(e).__name__}: {e}") from e
 

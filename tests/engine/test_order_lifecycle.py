@@ -109,3 +109,13 @@ def test_strategy_log_lines_reach_the_result_with_bar_times():
     assert result.logs[0] == (BARS.index[0].to_pydatetime(), "close 100.0")
     assert list(result.logs_frame().columns) == ["time", "message"]
     assert "Strategy log: 6 lines" in result.report()
+
+
+def test_oco_legs_with_the_same_size_are_not_duplicates_of_each_other():
+    minute = daily_frame([(100.0, 101.0, 99.0, 100.0)] * 3)
+    legs = [gtc("AAA", "SELL", 10, "LIMIT", limit=150.0, oco="b"), gtc("AAA", "SELL", 10, "STOP", stop=50.0, oco="b")]
+    strategy = ScriptedStrategy(script={("AAA", 0): [signal("AAA", "BUY", 10)], ("AAA", 1): legs})
+    result = backtest(strategy, start="2024-03-01", end="2024-03-30", data={"AAA": minute},
+                      risk=RiskConfig(duplicate_window_seconds=10 * 86400, max_price_deviation=None))
+    assert result.denials == []
+    assert [s for _, s in strategy.order_events].count("SUBMITTED") == 3

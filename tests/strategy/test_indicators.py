@@ -70,3 +70,29 @@ def test_repeated_calls_return_the_cached_array():
 def test_non_integer_period_is_a_clear_error():
     with pytest.raises(ValueError, match=r"`sma` period must be a positive whole number, got 2.5"):
         IND.sma(2.5)
+
+
+def test_latest_is_the_last_value_as_floats_over_arrays_and_preloaded_histories():
+    import pandas as pd
+
+    from research_env.strategy.history import BarHistory
+
+    assert IND.latest("rsi", 14) == float(talib.RSI(CLOSE, 14)[-1])
+    assert IND.latest("bbands", 20, 2.0) == tuple(float(v[-1]) for v in talib.BBANDS(CLOSE, 20, 2.0, 2.0, 0))
+    index = pd.date_range("2024-01-02", periods=300, freq="D", tz="UTC")
+    history = BarHistory("AAA", "1d")
+    history.preload(pd.DataFrame({"open": OPEN, "high": HIGH, "low": LOW, "close": CLOSE, "volume": VOLUME},
+                                 index=index))
+    ind = Indicators.from_history(history)
+    assert np.isnan(ind.latest("sma", 20)) and np.isnan(ind.latest("bbands", 20, 2.0)).all()  # no bar yet
+    sma, upper = talib.SMA(CLOSE, 20), talib.BBANDS(CLOSE, 20, 2.0, 2.0, 0)[0]
+    for i in range(300):
+        history.advance()
+        got = ind.latest("sma", 20)
+        assert type(got) is float and (got == sma[i] or (np.isnan(got) and np.isnan(sma[i])))
+    assert ind.latest("bbands", 20, 2.0)[0] == upper[-1]
+    history.preload(pd.DataFrame({"open": OPEN, "high": HIGH, "low": LOW, "close": CLOSE * 2, "volume": VOLUME},
+                                 index=index))  # reloaded: the cached lists must not be reused
+    history.advance()
+    history.advance()
+    assert ind.latest("ema", 2) == float(talib.EMA(CLOSE * 2, 2)[1])

@@ -97,3 +97,58 @@ def test_wrong_parameter_type_is_named(tmp_path):
     cls = load_strategy_file(write(tmp_path, "tiny.py", GOOD))
     with pytest.raises(ParameterError, match=r"parameter `period` expects a number like 14, got 'abc'"):
         instantiate(cls, None, {"period": "abc"})
+
+
+# --- function-style files (research_env.strategy.function_style) ---------------
+FUNCTIONS = """
+BACKTEST_CONFIG = {'start_date': '20240104', 'end_date': '20240110', 'initial_capital': 5000}
+THRESHOLD = 30
+
+def on_bar_close(market, portfolio, memory, session):
+    if market['SPY'].rsi(14) < THRESHOLD:
+        return buy('SPY', 1)
+"""
+
+
+def test_function_style_file_loads_as_the_adapter_class(tmp_path):
+    from research_env.strategy.function_style import FunctionStrategy
+
+    cls = load_strategy_file(write(tmp_path, "fn_rsi.py", FUNCTIONS))
+    assert issubclass(cls, FunctionStrategy) and issubclass(cls, StrategyBase)
+    assert (cls.strategy_name, cls.discovered_symbols, cls.parameters) == ("fn_rsi", ("SPY",), ["THRESHOLD"])
+    assert (str(cls.default_start), str(cls.default_end), cls.default_cash, cls.timeframe) == (
+        "2024-01-04", "2024-01-11", 5000.0, "1m")
+    assert instantiate(cls, None, {"THRESHOLD": "25"}).get_parameters() == {"THRESHOLD": 25}
+
+
+def test_function_style_file_is_found_by_name(tmp_path, monkeypatch):
+    (tmp_path / "strategies").mkdir()
+    write(tmp_path / "strategies", "fn_rsi.py", FUNCTIONS)
+    monkeypatch.chdir(tmp_path)
+    assert load_strategy_class("fn_rsi").strategy_name == "fn_rsi"
+
+
+def test_source_text_loads_like_a_file_and_tracebacks_show_its_lines():
+    import linecache
+
+    from research_env.strategy.loader import load_strategy_source
+
+    cls = load_strategy_source(FUNCTIONS, "cell_rsi")
+    assert cls.origin == "strategy `cell_rsi`" and cls.discovered_symbols == ("SPY",)
+    assert linecache.getline("<strategy cell_rsi>", 6).strip() == "if market['SPY'].rsi(14) < THRESHOLD:"
+    assert load_strategy_source(GOOD, "tiny_cell").__name__ == "TinyStrategy"
+    with pytest.raises(StrategyLoadError, match=r"strategy name 'my cell' must be a Python identifier"):
+        load_strategy_source(FUNCTIONS, "my cell")
+    with pytest.raises(StrategyLoadError, match=r"strategy `broken`, line 2: syntax error"):
+        load_strategy_source("x = 1\ndef f(:\n", "broken")
+
+
+def test_class_wins_over_functions_in_one_file(tmp_path):
+    both = GOOD + "\n\ndef on_bar_close(market, portfolio, memory, session):\n    return None\n"
+    assert load_strategy_file(write(tmp_path, "both.py", both)).__name__ == "TinyStrategy"
+
+
+def test_file_with_neither_class_nor_functions_names_both_ways(tmp_path):
+    with pytest.raises(StrategyLoadError, match=r"or a function-style `def on_bar_close\(market, portfolio, memory, "
+                                                r"session\)`"):
+        load_strategy_file(write(tmp_path, "empty.py", "x = 1\n"))
