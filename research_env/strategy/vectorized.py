@@ -1,0 +1,176 @@
+"""Vectorized strategies (guide section 7): signals for a whole price history at once.
+
+A ``VectorizedStrategy`` turns close prices and volumes (DataFrames: index =
+bar time, one column per symbol) into boolean ``entries`` and ``exits`` of the
+same shape. The sweep simulates them with the bar-by-bar engine's rules: an
+entry at a bar's close buys at the next bar's open when the symbol is flat, an
+exit sells the whole position.
+
+The indicator helpers take and return DataFrames (or Series) and compute each
+column with TA-Lib over that column's own bars, so their values are exactly
+those ``Indicators`` gives a class-based strategy over the same bars, warm-up
+NaNs included. Rows where a symbol has no bar (NaN) stay NaN and are skipped,
+like bars the symbol never had.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import talib
+
+__all__ = [
+    "MovingAverageCross",
+    "VectorizedStrategy",
+    "atr",
+    "bollinger_bands",
+    "ema",
+    "rsi",
+    "sma",
+]
+
+
+class VectorizedStrategy:
+    """Base of vectorized strategies: override ``generate_signals``.
+
+    ``name`` should match the class-based twin's name; ``param_schema`` maps
+    each tunable parameter to its ``(min, max)`` (for display and checks).
+    Optional ``symbols`` and ``timeframe`` give defaults to sweeps. A
+    strategy whose rule is a plain moving-average crossover may also set
+    ``fused`` to a ``MovingAverageCross``: sweeps then run it on one fused
+    kernel that computes each distinct average once, instead of calling
+    ``generate_signals`` for every combination (both give the same numbers).
+    """
+
+    name: str = ""
+    param_schema: dict[str, tuple] = {}
+    symbols: list[str] | None = None
+    timeframe: str | None = None
+    fused: MovingAverageCross | None = None
+
+    def generate_signals(self, prices: pd.DataFrame, volumes: pd.DataFrame, **params) -> tuple[pd.DataFrame,
+                                                                                                 pd.DataFrame]:
+        """Return ``(entries, exits)``: boolean DataFrames shaped like ``prices``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement generate_signals(prices, volumes, **params)")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+@dataclass(frozen=True)
+class MovingAverageCross:
+    """A fused rule: enter when the ``fast`` average rises above the ``slow`` one, exit when it falls below.
+
+    ``fast`` and ``slow`` name the period parameters; ``average`` is ``"sma"``
+    or ``"ema"``. ``rule="guide"`` is the guide's ``DualMaCrossoverStrategy``:
+    once a symbol has ``slow`` bars (of the ``max_history`` it keeps), each bar
+    compares fast > slow with the previous bar's comparison; a change to
+    true enters, a change to false exits. ``rule="strict"`` is the usual
+    crossover of vectorized libraries: fast > slow now, and fast was strictly
+    below slow at some bar since both averages exist, with no bar of fast >
+    slow in between (exits mirror it).
+    """
+
+    fast: str = "fast_period"
+    slow: str = "slow_period"
+    average: str = "sma"
+    rule: str = "guide"
+    max_history: int = 500
+
+    def __post_init__(self):
+        if self.average not in ("sma", "ema"):
+            raise ValueError(f"MovingAverageCross `average` must be 'sma' or 'ema', got {self.average!r}")
+        if self.rule not in ("guide", "strict"):
+            raise ValueError(f"MovingAverageCross `rule` must be 'guide' or 'strict', got {self.rule!r}")
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def sma(series, period: int):
+    """Simple moving average (TA-Lib ``SMA``) of each column."""
+    return _per_column(talib.SMA, (series,), timeperiod=_period(period, "sma"))
+
+
+def ema(series, period: int):
+    """Exponential moving average (TA-Lib ``EMA``, seeded with the first SMA) of each column."""
+    return _per_column(talib.EMA, (series,), timeperiod=_period(period, "ema"))
+
+
+def rsi(series, period: int = 14):
+    """Relative Strength Index (TA-Lib ``RSI``, Wilder smoothing), 0-100, of each column."""
+    return _per_column(talib.RSI, (series,), timeperiod=_period(period, "rsi"))
+
+
+def atr(high, low, close, period: int = 14):
+    """Average True Range (TA-Lib ``ATR``) of each column of ``high``/``low``/``close``."""
+    return _per_column(talib.ATR, (high, low, close), timeperiod=_period(period, "atr"))
+
+
+def bollinger_bands(series, period: int = 20, std_dev: float = 2.0):
+    """``(upper, mid, lower)`` Bollinger Bands (TA-Lib ``BBANDS``, SMA middle, population std)."""
+    std_dev = float(std_dev)
+    if not np.isfinite(std_dev) or std_dev < 0:
+        raise ValueError(f"`std_dev` of bollinger_bands must be a number >= 0, got {std_dev!r}")
+    return _per_column(talib.BBANDS, (series,), outputs=3, timeperiod=_period(period, "bollinger_bands"),
+                       nbdevup=std_dev, nbdevdn=std_dev, matype=0)
+
+
+def _per_column(function, inputs: tuple, outputs: int = 1, **settings):
+    """``function`` over each column's rows where every input is a number; NaN elsewhere."""
+    frames = [_as_frame(x, i) for i, x in enumerate(inputs)]
+    first = frames[0]
+    for other in frames[1:]:
+        if other.shape != first.shape:
+            raise ValueError(f"inputs must have the same shape; got {first.shape} and {other.shape}")
+    results = apply_columns(function, [f.to_numpy(dtype=np.float64) for f in frames], outputs, **settings)
+    wrapped = tuple(_wrap(out, inputs[0]) for out in results)
+    return wrapped if outputs > 1 else wrapped[0]
+
+
+def apply_columns(function, arrays: list[np.ndarray], outputs: int = 1, **settings) -> list[np.ndarray]:
+    """The helpers' arithmetic on plain ``(rows, columns)`` arrays: ``function`` (a TA-Lib function) over
+    each column's rows where every input is a number, NaN elsewhere; one array per output."""
+    shape = arrays[0].shape
+    results = [np.full(shape, np.nan) for _ in range(outputs)]
+    for j in range(shape[1]):
+        columns = [np.ascontiguousarray(a[:, j]) for a in arrays]
+        rows = np.ones(shape[0], dtype=bool)
+        for values in columns:
+            rows &= ~np.isnan(values)
+        if not rows.any():
+            continue
+        whole = rows.all()
+        values = function(*(c if whole else np.ascontiguousarray(c[rows]) for c in columns), **settings)
+        for out, part in zip(results, values if outputs > 1 else (values,), strict=True):
+            if whole:
+                out[:, j] = part
+            else:
+                out[rows, j] = part
+    return results
+
+
+def _as_frame(x, position: int) -> pd.DataFrame:
+    if isinstance(x, pd.DataFrame):
+        return x
+    if isinstance(x, pd.Series):
+        return x.to_frame()
+    raise TypeError(f"indicator input {position + 1} must be a pandas DataFrame or Series, got {type(x).__name__}")
+
+
+def _wrap(values: np.ndarray, like):
+    if isinstance(like, pd.Series):
+        return pd.Series(values[:, 0], index=like.index, name=like.name)
+    return pd.DataFrame(values, index=like.index, columns=like.columns)
+
+
+def _period(value, name: str) -> int:
+    try:
+        period = int(value)
+    except (TypeError, ValueError):
+        period = None
+    if period is None or period != value or period < 1 or isinstance(value, bool):
+        raise ValueError(f"`{name}` period must be a positive whole number, got {value!r}")
+    return period

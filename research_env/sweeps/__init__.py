@@ -1,0 +1,28 @@
+"""Parameter sweeps: vectorized on numba kernels, or bar by bar across processes / a Dask cluster.
+
+``sweep()`` runs a grid, ``walk_forward()`` evaluates it out of sample,
+``vectorized_backtest()`` runs one combination of a vectorized strategy as a
+full ``BacktestResult``. Kernels live in ``nb.py``; codes in ``enums.py``.
+"""
+
+from ._api import resolve_strategy, risk_notes, sweep, vectorized_backtest, walk_forward
+from ._errors import GridError, SignalError, SweepError
+from ._grid import DEFAULT_MAX_COMBINATIONS, check_grid, expand_grid, parse_values
+from .result import SweepResult, WalkForwardResult
+
+__all__ = [
+    "DEFAULT_MAX_COMBINATIONS",
+    "GridError",
+    "SignalError",
+    "SweepError",
+    "SweepResult",
+    "WalkForwardResult",
+    "check_grid",
+    "expand_grid",
+    "parse_values",
+    "resolve_strategy",
+    "risk_notes",
+    "sweep",
+    "vectorized_backtest",
+    "walk_forward",
+]

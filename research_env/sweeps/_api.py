@@ -1,0 +1,599 @@
+"""``sweep()``, ``walk_forward()`` and ``vectorized_backtest()``: the sweep layer's entry points."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import math
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._seed_aliases import install_seed_aliases
+from ..api import benchmark_closes, date_range, resolve_bars
+from ..core.enums import OrderSide, OrderType
+from ..core.models import Fill
+from ..data import BarData, BarDataError, BarStore, check_timeframe, load_bars, session_dates
+from ..engine.config import BacktestConfig, RiskConfig
+from ..engine.events import OrderDenied, RiskRule
+from ..engine.metrics import compute_metrics, drawdown_series
+from ..engine.result import BacktestResult
+from ..engine.trades import round_trips
+from ..strategy.base import StrategyBase
+from ..strategy.loader import StrategyLoadError, load_strategy_class, load_strategy_file, strategy_search_path
+from ..strategy.params import coerce_value, instantiate, strategy_defaults
+from ..strategy.vectorized import VectorizedStrategy
+from ._errors import SweepError
+from ._grid import DEFAULT_MAX_COMBINATIONS, check_grid, expand_grid
+from ._market import Market, config_vector, market_arrays
+from ._parallel import run_bar_sweep
+from ._vectorized import VectorizedRunner
+from .enums import DUPLICATE_SLOTS as _DUP_SLOTS
+from .enums import RULES, Rule, Side, describe_status
+from .result import SweepResult, WalkForwardResult, metric_row, rank_key
+
+__all__ = ["sweep", "vectorized_backtest", "walk_forward"]
+
+Progress = Callable[[int, int], None]
+DEFAULT_MAX_YEARS = 3.0
+_MODES = ("auto", "vectorized", "bar")
+
+
+def sweep(
+    strategy,
+    symbols: list[str] | str | None = None,
+    start=None,
+    end=None,
+    timeframe: str | None = None,
+    param_grid: dict | None = None,
+    *,
+    initial_cash: float = 100_000.0,
+    data=None,
+    risk: RiskConfig | None = None,
+    config: BacktestConfig | None = None,
+    quantity: float | None = None,
+    metric: str = "sharpe_ratio",
+    mode: str = "auto",
+    fused: bool = True,
+    executor=None,
+    client=None,
+    max_workers: int | None = None,
+    max_combinations: int | None = DEFAULT_MAX_COMBINATIONS,
+    max_years: float | None = DEFAULT_MAX_YEARS,
+    progress: Progress | None = None,
+) -> SweepResult:
+    """Backtest every combination of ``param_grid`` and return their metrics.
+
+    ``strategy``: a ``VectorizedStrategy`` (class or instance) for the fast
+    vectorized sweep on numba kernels, a ``StrategyBase`` for the bar-by-bar
+    sweep spread over processes, or a name / ``.py`` path (a name finds
+    ``<name>_vectorized.py`` first; ``mode="bar"`` or ``"vectorized"`` forces
+    one kind). Both kinds apply the engine's matching, sizing and risk rules
+    and give the numbers ``backtest()`` gives. ``symbols``, ``start``,
+    ``end``, ``timeframe``, ``initial_cash``, ``data``, ``risk`` and
+    ``config`` mean what they mean for ``backtest()``.
+
+    ``quantity`` buys a fixed number of shares per entry instead of the 2%
+    auto-size (vectorized only). ``metric`` ranks the combinations for
+    ``best``. Bar-by-bar sweeps run on local processes (``max_workers``), on
+    ``executor`` (any ``concurrent.futures.Executor``) or on a
+    ``dask.distributed`` ``client``. ``max_combinations`` (500) and
+    ``max_years`` (3) are the guide's limits; pass larger values (or
+    ``None``) to raise them. ``progress(done, total)`` is called as
+    combinations finish.
+    """
+    t0 = time.perf_counter()
+    job = _prepare(strategy, symbols, start, end, timeframe, param_grid, initial_cash, risk, config, quantity,
+                   mode, max_combinations, max_years, metric)
+    bars = resolve_bars(data, job.symbols, job.start, job.end, job.timeframe)
+    if job.kind == "vectorized":
+        market = _market(bars, job, data)
+        runner = VectorizedRunner(job.strategy, market, config_vector(job.config, quantity), fused=fused)
+        kind = "vectorized-fused" if runner.fused_rule(job.combos) else "vectorized"
+        metrics, counts, status = runner.run(job.combos, progress=progress)
+        rows = [metric_row(c, metrics[i], _denials(counts[i])) for i, c in enumerate(job.combos)]
+        note = market.bench_note
+        job.warnings.extend(_status_notes(status, job.combos))
+    else:
+        kind = "bar-by-bar"
+        shared = _with_benchmark(bars, data, job.config, job.start, job.end, job.timeframe)
+        results = run_bar_sweep(job.strategy, job.combos, job.symbols, job.start, job.end, job.timeframe, shared,
+                                job.config, executor=executor, client=client, max_workers=max_workers,
+                                progress=progress)
+        rows = [metric_row(c, m, d) for c, (m, d) in zip(job.combos, results, strict=True)]
+        note = results[0][0].get("benchmark_note") if results else None
+    return SweepResult(
+        strategy=job.name, kind=kind, symbols=job.symbols, timeframe=job.timeframe,
+        start=job.start.to_pydatetime(), end=job.end.to_pydatetime(), grid=job.grid, rows=rows,
+        elapsed_seconds=time.perf_counter() - t0, metric=metric,
+        risk_rules=risk_notes(job.config, vectorized=job.kind == "vectorized"),
+        data_sources={s: bars.sources[s] for s in job.symbols}, benchmark_note=note, warnings=job.warnings,
+    )
+
+
+def walk_forward(
+    strategy,
+    symbols: list[str] | str | None = None,
+    start=None,
+    end=None,
+    timeframe: str | None = None,
+    param_grid: dict | None = None,
+    *,
+    splits: int = 4,
+    train: int | None = None,
+    test: int | None = None,
+    anchored: bool = False,
+    metric: str = "sharpe_ratio",
+    initial_cash: float = 100_000.0,
+    data=None,
+    risk: RiskConfig | None = None,
+    config: BacktestConfig | None = None,
+    quantity: float | None = None,
+    mode: str = "auto",
+    fused: bool = True,
+    executor=None,
+    client=None,
+    max_workers: int | None = None,
+    max_combinations: int | None = DEFAULT_MAX_COMBINATIONS,
+    max_years: float | None = DEFAULT_MAX_YEARS,
+    progress: Progress | None = None,
+) -> WalkForwardResult:
+    """Walk-forward evaluation: per fold, sweep the grid in sample, keep the best by ``metric``, and
+    backtest those parameters on the following out-of-sample sessions.
+
+    Folds are counted in sessions of the loaded bars: ``train`` in-sample and
+    ``test`` out-of-sample sessions (by default the sessions split into
+    ``splits + 1`` equal blocks). Rolling folds slide the training window by
+    ``test`` sessions; ``anchored=True`` keeps it starting at the first
+    session. Each window starts from ``initial_cash``. Vectorized strategies
+    compute signals once over all bars, so indicators are warm at each
+    window's start; bar-by-bar strategies run a fresh backtest per window
+    (their warm-up counts inside it).
+    """
+    t0 = time.perf_counter()
+    job = _prepare(strategy, symbols, start, end, timeframe, param_grid, initial_cash, risk, config, quantity,
+                   mode, max_combinations, max_years, metric)
+    bars = resolve_bars(data, job.symbols, job.start, job.end, job.timeframe)
+    days = np.unique(np.concatenate([session_dates(bars.frames[s].index) for s in job.symbols]))
+    windows = fold_windows(len(days), splits, train, test, anchored)
+    key = rank_key(metric)
+    folds = []
+    total = len(windows) * (len(job.combos) + 1)
+    tick = _progress_offset(progress, total)
+    if job.kind == "vectorized":
+        market = _market(bars, job, data)
+        runner = VectorizedRunner(job.strategy, market, config_vector(job.config, quantity), fused=fused)
+        for n, (a, b, c, d) in enumerate(windows):
+            lo, hi = market.rows(a, b)
+            metrics, counts, _ = runner.run(job.combos, lo, hi, progress=tick(n * (len(job.combos) + 1)))
+            rows = [metric_row(p, metrics[i], _denials(counts[i])) for i, p in enumerate(job.combos)]
+            best = sorted(rows, key=key)[0]
+            lo, hi = market.rows(c, d)
+            oos_metrics, oos_counts, _ = runner.run([best["params"]], lo, hi)
+            oos = metric_row(best["params"], oos_metrics[0], _denials(oos_counts[0]))
+            folds.append(_fold(n, days, (a, b, c, d), best, oos))
+            if progress is not None:
+                progress((n + 1) * (len(job.combos) + 1), total)
+        kind = "vectorized"
+    else:
+        shared = _with_benchmark(bars, data, job.config, job.start, job.end, job.timeframe)
+        for n, (a, b, c, d) in enumerate(windows):
+            train_start, train_end = _bounds(days, a, b)
+            part = _slice(shared, days[a], days[b - 1])
+            results = run_bar_sweep(job.strategy, job.combos, job.symbols, train_start, train_end, job.timeframe,
+                                    part, job.config, executor=executor, client=client, max_workers=max_workers,
+                                    progress=tick(n * (len(job.combos) + 1)))
+            rows = [metric_row(p, m, dn) for p, (m, dn) in zip(job.combos, results, strict=True)]
+            best = sorted(rows, key=key)[0]
+            test_start, test_end = _bounds(days, c, d)
+            oos_part = _slice(shared, days[c], days[d - 1])
+            (oos_m, oos_d), = run_bar_sweep(job.strategy, [best["params"]], job.symbols, test_start, test_end,
+                                            job.timeframe, oos_part, job.config, max_workers=1)
+            folds.append(_fold(n, days, (a, b, c, d), best, metric_row(best["params"], oos_m, oos_d)))
+            if progress is not None:
+                progress((n + 1) * (len(job.combos) + 1), total)
+        kind = "bar-by-bar"
+    return WalkForwardResult(strategy=job.name, kind=kind, metric=metric, anchored=anchored, folds=folds,
+                             elapsed_seconds=time.perf_counter() - t0, warnings=job.warnings)
+
+
+def vectorized_backtest(
+    strategy,
+    symbols: list[str] | str | None = None,
+    start=None,
+    end=None,
+    timeframe: str | None = None,
+    params: dict | None = None,
+    *,
+    initial_cash: float = 100_000.0,
+    data=None,
+    risk: RiskConfig | None = None,
+    config: BacktestConfig | None = None,
+    quantity: float | None = None,
+    fused: bool = True,
+) -> BacktestResult:
+    """One combination of a vectorized strategy on the sweep kernel, as a full ``BacktestResult``.
+
+    Fills, round trips, denials, equity and metrics are what ``backtest()``
+    gives the equivalent class-based strategy (order ids included: every
+    signal gets the next id, denied or not). ``orders`` is left empty: the
+    kernel records fills and denials, not the order book.
+    """
+    job = _prepare(strategy, symbols, start, end, timeframe, {k: [v] for k, v in (params or {}).items()} or None,
+                   initial_cash, risk, config, quantity, "vectorized", None, None, "total_return", allow_empty=True)
+    bars = resolve_bars(data, job.symbols, job.start, job.end, job.timeframe)
+    market = _market(bars, job, data)
+    runner = VectorizedRunner(job.strategy, market, config_vector(job.config, quantity), fused=fused)
+    combo = job.combos[0] if job.combos else {}
+    equity_values, fill_records, denial_records, _, _, status = runner.record(combo)
+    stamps = list(market.index.to_pydatetime())
+    fills = [Fill(order_id=f"O{int(f['order']):06d}", symbol=market.symbols[int(f["col"])],
+                  side=OrderSide.BUY if f["side"] == Side.BUY else OrderSide.SELL, quantity=float(f["quantity"]),
+                  price=float(f["price"]), commission=float(f["commission"]), timestamp=stamps[int(f["row"])])
+             for f in fill_records]
+    denials = [_denial(d, market, stamps) for d in denial_records]
+    equity = pd.Series(equity_values, index=market.index, name="equity")
+    trades = round_trips(fills)
+    cfg = job.config
+    bench = None
+    if market.bench_close.size:
+        bench = pd.Series(market.bench_close, index=pd.DatetimeIndex(market.days.astype("datetime64[ns]"))).dropna()
+    metrics = compute_metrics(equity, cfg.initial_cash, trades, session_dates(market.index), benchmark_close=bench,
+                              benchmark_missing_reason=market.bench_note,
+                              total_commission=_sequential_sum(f.commission for f in fills))
+    warnings_ = describe_status(status, _DUP_SLOTS)
+    return BacktestResult(
+        strategy=job.name, strategy_class=type(job.strategy).__name__, symbols=list(job.symbols),
+        timeframe=job.timeframe, start=job.start.to_pydatetime(), end=job.end.to_pydatetime(), config=cfg,
+        parameters=dict(combo), variables={}, equity=equity, drawdown=drawdown_series(equity, cfg.initial_cash),
+        fills=fills, trades=trades, orders=[], denials=denials, data_sources={s: bars.sources[s] for s in job.symbols},
+        metrics=metrics, benchmark=bench, warnings=warnings_,
+    )
+
+
+def fold_windows(n_days: int, splits: int, train: int | None, test: int | None,
+                 anchored: bool) -> list[tuple[int, int, int, int]]:
+    """``(train_first, train_stop, test_first, test_stop)`` session numbers of each fold.
+
+    By default the sessions split into ``splits + 1`` blocks: block k trains
+    (or blocks 0..k when anchored) and block k + 1 tests; the last test block
+    runs to the last session.
+    """
+    if isinstance(splits, bool) or int(splits) != splits or splits < 1:
+        raise SweepError(f"`splits` must be a whole number >= 1, got {splits!r}")
+    block = n_days // (splits + 1)
+    train_n = block if train is None else int(train)
+    test_n = block if test is None else int(test)
+    if train_n < 1 or test_n < 1:
+        raise SweepError(f"{n_days} sessions are too few for {splits} folds; load a longer range or lower `splits`")
+    windows = []
+    for k in range(splits):
+        b = train_n + k * test_n
+        if b >= n_days:
+            break
+        a = 0 if anchored else k * test_n
+        d = min(b + test_n, n_days)
+        if k == splits - 1 and test is None:
+            d = n_days
+        windows.append((a, b, b, d))
+    if not windows:
+        raise SweepError(f"no fold fits: {train_n} training + {test_n} test sessions need more than the "
+                         f"{n_days} sessions loaded")
+    return windows
+
+
+def risk_notes(config: BacktestConfig, *, vectorized: bool) -> list[dict]:
+    """How each of the engine's risk rules was applied in this sweep (never silently dropped)."""
+    risk = config.risk
+    limits = {
+        RiskRule.TRADING_HOURS: risk.trading_hours or None,
+        RiskRule.MAX_DRAWDOWN: risk.max_drawdown,
+        RiskRule.MAX_DAILY_LOSS: risk.max_daily_loss,
+        RiskRule.DUPLICATE_ORDER: risk.duplicate_window_seconds,
+        RiskRule.MAX_ORDER_VALUE: risk.max_order_value,
+        RiskRule.ALLOW_MARGIN: None if risk.allow_margin else True,
+        RiskRule.MIN_CASH_RATIO: risk.min_cash_ratio,
+        RiskRule.MAX_SYMBOL_WEIGHT: risk.max_symbol_weight,
+        RiskRule.MAX_TOTAL_WEIGHT: risk.max_total_weight,
+        RiskRule.MAX_PRICE_DEVIATION: risk.max_price_deviation,
+    }
+    notes = []
+    where = "numba kernel, same checks and order as engine/risk.py" if vectorized else "event engine (backtest())"
+    notes.append({"rule": str(RiskRule.POSITION_SIZE), "status": "applied", "detail": where})
+    for rule, limit in limits.items():
+        if limit is None:
+            notes.append({"rule": str(rule), "status": "off", "detail": "switched off in the risk config"})
+        else:
+            detail = where
+            if vectorized and rule is RiskRule.DUPLICATE_ORDER:
+                detail += (f"; keeps the last {_DUP_SLOTS} accepted orders per symbol and side, which is exact "
+                           "unless more fall inside the window (a warning says so)")
+            notes.append({"rule": str(rule), "status": "applied", "detail": detail})
+    if vectorized:
+        notes.append({"rule": str(RiskRule.ALLOW_SHORT), "status": "not applicable",
+                      "detail": "entries buy and exits only close the position, so no signal can open a short"})
+        notes.append({"rule": str(RiskRule.INVALID_SIGNAL), "status": "not applicable",
+                      "detail": "entries/exits become market orders for the sweep's own symbols"})
+    else:
+        notes.append({"rule": str(RiskRule.ALLOW_SHORT), "status": "applied" if not risk.allow_short else "off",
+                      "detail": where})
+        notes.append({"rule": str(RiskRule.INVALID_SIGNAL), "status": "applied", "detail": where})
+    return notes
+
+
+# --- preparation -------------------------------------------------------------------------------------------
+
+
+class _Job:
+    __slots__ = ("kind", "strategy", "name", "symbols", "timeframe", "start", "end", "grid", "combos", "config",
+                 "warnings")
+
+
+def _prepare(strategy, symbols, start, end, timeframe, param_grid, initial_cash, risk, config, quantity, mode,
+             max_combinations, max_years, metric, allow_empty=False) -> _Job:
+    if mode not in _MODES:
+        raise SweepError(f"`mode` must be one of {', '.join(_MODES)}, got {mode!r}")
+    from .result import METRIC_NAMES
+
+    if metric not in METRIC_NAMES:
+        raise SweepError(f"`metric` {metric!r} is not a report metric; use one of {', '.join(METRIC_NAMES)}")
+    job = _Job()
+    job.warnings = []
+    job.kind, job.strategy = resolve_strategy(strategy, mode)
+    if isinstance(symbols, str):
+        symbols = [s.strip() for s in symbols.split(",") if s.strip()]
+    if job.kind == "vectorized":
+        job.name = job.strategy.name or type(job.strategy).__name__
+        symbols = symbols or job.strategy.symbols
+        if not symbols:
+            raise SweepError(f"pass `symbols`: {type(job.strategy).__name__} sets no default symbols")
+        job.symbols = [str(s).upper() for s in symbols]
+        job.timeframe = check_timeframe(timeframe or job.strategy.timeframe or "1d")
+        schema = dict(job.strategy.param_schema or {})
+        known = list(schema) if schema else None
+    else:
+        if quantity is not None:
+            raise SweepError("`quantity` is for vectorized sweeps; a bar-by-bar strategy sizes its own signals")
+        probe = instantiate(job.strategy, symbols, None)
+        job.name = probe.name
+        job.symbols = list(probe.symbols)
+        if not job.symbols:
+            raise SweepError("`symbols` is empty; pass e.g. symbols=['AAPL']")
+        job.timeframe = check_timeframe(timeframe or getattr(probe, "timeframe", None) or "1d")
+        defaults = strategy_defaults(job.strategy)
+        known, schema = list(defaults), {}
+    if quantity is not None and not (isinstance(quantity, int | float) and quantity > 0):
+        raise SweepError(f"`quantity` must be a positive number of shares, got {quantity!r}")
+    job.start, job.end = date_range(start, end)
+    _check_years(job.start, job.end, max_years)
+    if allow_empty and not param_grid:
+        job.grid, job.combos = {}, [{}]
+    else:
+        job.grid = check_grid(param_grid, known, job.name, max_combinations)
+        if job.kind == "bar":
+            job.grid = {k: [coerce_value(k, v, defaults.get(k)) for v in vs] for k, vs in job.grid.items()}
+        job.combos = expand_grid(job.grid)
+    job.warnings.extend(_schema_warnings(job.grid, schema, job.name))
+    cfg = config or BacktestConfig()
+    job.config = cfg.with_changes(initial_cash=float(initial_cash) if config is None else cfg.initial_cash,
+                                  risk=risk or cfg.risk)
+    return job
+
+
+def resolve_strategy(spec, mode: str = "auto"):
+    """``("vectorized", instance)`` or ``("bar", StrategyBase class)`` from what the user named."""
+    if isinstance(spec, VectorizedStrategy) or (inspect.isclass(spec) and issubclass(spec, VectorizedStrategy)):
+        if mode == "bar":
+            raise SweepError(f"{_label(spec)} is a VectorizedStrategy; mode='bar' needs a StrategyBase strategy")
+        return "vectorized", spec() if inspect.isclass(spec) else spec
+    if isinstance(spec, StrategyBase) or (inspect.isclass(spec) and issubclass(spec, StrategyBase)):
+        if mode == "vectorized":
+            raise SweepError(f"{_label(spec)} is a bar-by-bar StrategyBase; mode='vectorized' needs a "
+                             "VectorizedStrategy (write one with generate_signals, see docs/sweeps.md)")
+        return "bar", spec if inspect.isclass(spec) else type(spec)
+    if isinstance(spec, os.PathLike) or (isinstance(spec, str) and (spec.endswith(".py") or os.sep in spec)):
+        return _from_file(Path(spec), mode)
+    if isinstance(spec, str):
+        if mode != "bar":
+            for folder in strategy_search_path():
+                for candidate in (folder / f"{spec}_vectorized.py", folder / f"{spec}.py"):
+                    if candidate.is_file():
+                        found = _vectorized_in(candidate)
+                        if found:
+                            return "vectorized", found[0]()
+            if mode == "vectorized":
+                raise SweepError(f"no vectorized strategy named `{spec}`: looked for {spec}_vectorized.py and "
+                                 f"{spec}.py in {', '.join(map(str, strategy_search_path()))}")
+        return "bar", _strategy_class(load_strategy_class(spec))
+    raise StrategyLoadError(f"`strategy` must be a class, instance, name or .py path, got {type(spec).__name__}")
+
+
+def _from_file(path: Path, mode: str):
+    path = path.expanduser().resolve()
+    if not path.is_file():
+        raise StrategyLoadError(f"strategy file {path} does not exist")
+    if mode != "bar":
+        found = _vectorized_in(path)
+        if found:
+            return "vectorized", found[0]()
+        if mode == "vectorized":
+            raise SweepError(f"{path} defines no VectorizedStrategy subclass")
+    return "bar", load_strategy_file(path)
+
+
+def _vectorized_in(path: Path) -> list[type[VectorizedStrategy]]:
+    """The ``VectorizedStrategy`` subclasses a strategy file defines (importing it once per path)."""
+    path = path.resolve()
+    install_seed_aliases()
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
+    name = f"research_env_vectorized_{path.stem}_{digest}"
+    module = sys.modules.get(name)
+    if module is None or getattr(module, "__research_env_mtime__", None) != path.stat().st_mtime_ns:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, str(path.parent))
+        try:
+            spec.loader.exec_module(module)
+        except SyntaxError as e:
+            raise StrategyLoadError(f"{path}, line {e.lineno}: syntax error: {e.msg}") from e
+        except Exception as e:
+            raise StrategyLoadError(f"{path} failed to import: {type(e).__name__}: {e}") from e
+        finally:
+            if sys.path and sys.path[0] == str(path.parent):
+                sys.path.pop(0)
+        module.__research_env_mtime__ = path.stat().st_mtime_ns
+        sys.modules[name] = module
+    return [obj for obj in vars(module).values()
+            if inspect.isclass(obj) and issubclass(obj, VectorizedStrategy) and obj.__module__ == name]
+
+
+def _strategy_class(loaded):
+    return loaded if inspect.isclass(loaded) else type(loaded)
+
+
+def _label(spec) -> str:
+    return spec.__name__ if inspect.isclass(spec) else type(spec).__name__
+
+
+def _check_years(start: pd.Timestamp, end: pd.Timestamp, max_years: float | None) -> None:
+    if max_years is None:
+        return
+    if float(max_years).is_integer():
+        limit = start + pd.DateOffset(years=int(max_years))
+    else:
+        limit = start + pd.Timedelta(days=math.ceil(365.25 * float(max_years)))
+    if end > limit:
+        years = (end - start).days / 365.25
+        raise SweepError(f"the date range {start:%Y-%m-%d} to {end:%Y-%m-%d} spans {years:.1f} years, over the "
+                         f"{max_years:g}-year limit; shorten it or pass max_years={math.ceil(years)} to raise it")
+
+
+def _schema_warnings(grid: dict, schema: dict, name: str) -> list[str]:
+    notes = []
+    for key, values in grid.items():
+        bounds = schema.get(key)
+        if not (isinstance(bounds, tuple | list) and len(bounds) == 2):
+            continue
+        low, high = bounds
+        outside = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)
+                   and not low <= v <= high]
+        if outside:
+            text = f"{name}: `{key}` values {outside} are outside its param_schema range ({low}, {high})"
+            warnings.warn(text, stacklevel=4)
+            notes.append(text)
+    return notes
+
+
+# --- data --------------------------------------------------------------------------------------------------
+
+
+def _market(bars: BarData, job: _Job, data) -> Market:
+    bench, reason = benchmark_closes(job.config.benchmark, data, bars, job.start, job.end, job.timeframe)
+    return market_arrays(bars, job.symbols, bench, reason, time_of_day=job.config.risk.trading_hours)
+
+
+def _with_benchmark(bars: BarData, data, config: BacktestConfig, start, end, timeframe) -> BarData:
+    """``bars`` plus the benchmark's frame, loaded the way ``backtest()`` would, so workers need no store."""
+    symbol = config.benchmark
+    if symbol is None or symbol in bars.frames:
+        return bars
+    if data is not None and not isinstance(data, str | Path | BarStore):
+        return bars
+    demo = any(src == "demo" for src in bars.sources.values())
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            store = BarStore(data) if isinstance(data, str | Path) else data
+            loaded = load_bars([symbol], start, end, timeframe, store=store, allow_demo=demo)
+    except BarDataError:
+        return bars
+    return BarData(frames={**bars.frames, symbol: loaded.frames[symbol]},
+                   sources={**bars.sources, symbol: loaded.sources[symbol]}, timeframe=bars.timeframe)
+
+
+def _slice(bars: BarData, first_day, last_day) -> BarData:
+    frames = {}
+    for symbol, frame in bars.frames.items():
+        days = session_dates(frame.index)
+        frames[symbol] = frame[(days >= first_day) & (days <= last_day)]
+    return BarData(frames=frames, sources=dict(bars.sources), timeframe=bars.timeframe)
+
+
+def _bounds(days: np.ndarray, first: int, stop: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    start = pd.Timestamp(days[first])
+    end = pd.Timestamp(days[stop - 1]) + pd.Timedelta(days=1)
+    return start, end
+
+
+# --- results -----------------------------------------------------------------------------------------------
+
+
+def _denials(counts: np.ndarray) -> dict[str, int]:
+    return {str(RULES[k]): int(v) for k, v in enumerate(counts) if v}
+
+
+def _status_notes(status: np.ndarray, combos: list[dict]) -> list[str]:
+    notes = []
+    for i in np.flatnonzero(status):
+        for text in describe_status(int(status[i]), _DUP_SLOTS):
+            notes.append(f"{combos[i]}: {text}")
+    return notes
+
+
+def _fold(n: int, days: np.ndarray, window: tuple[int, int, int, int], best: dict, oos: dict) -> dict:
+    a, b, c, d = window
+    return {"fold": n, "train_start": str(days[a]), "train_end": str(days[b - 1]), "test_start": str(days[c]),
+            "test_end": str(days[d - 1]), "params": best["params"],
+            "in_sample": {k: v for k, v in best.items() if k != "params"},
+            "out_of_sample": {k: v for k, v in oos.items() if k != "params"}}
+
+
+def _progress_offset(progress: Progress | None, total: int):
+    def at(offset: int):
+        if progress is None:
+            return None
+        return lambda done, _count: progress(offset + done, total)
+
+    return at
+
+
+def _sequential_sum(values) -> float:
+    total = 0.0
+    for v in values:
+        total += v
+    return total
+
+
+_DENIAL_TEXT = {
+    Rule.POSITION_SIZE: "auto-size: {pct} of equity (${value:,.2f}) buys no whole share at {price:.2f}",
+    Rule.TRADING_HOURS: "bar closes outside market hours 09:30-16:00 New York",
+    Rule.MAX_DRAWDOWN: "strategy halted: drawdown exceeded the limit; only closing orders are accepted",
+    Rule.MAX_DAILY_LOSS: "today's loss of {neg:.2%} reached the daily limit (opening orders resume next session)",
+    Rule.DUPLICATE_ORDER: "the same order was sent {value:g}s ago; repeats within the window are blocked",
+    Rule.MAX_ORDER_VALUE: "order value ${value:,.2f} exceeds the single-order limit",
+    Rule.ALLOW_MARGIN: "order needs ${value:,.2f}, more than the free cash (margin is off)",
+    Rule.MIN_CASH_RATIO: "cash would fall to {value:.1%} of equity, below the minimum",
+    Rule.MAX_SYMBOL_WEIGHT: "{symbol} would be {value:.1%} of equity, above the symbol limit",
+    Rule.MAX_TOTAL_WEIGHT: "invested total would be {value:.1%} of equity, above the limit",
+    Rule.MAX_PRICE_DEVIATION: "price moved {value:.2%} from the signal price, beyond the limit",
+}
+
+
+def _denial(record, market: Market, stamps: list) -> OrderDenied:
+    rule = int(record["rule"])
+    symbol = market.symbols[int(record["col"])]
+    row = int(record["row"])
+    value = float(record["value"])
+    text = _DENIAL_TEXT[rule].format(value=value, neg=-value, symbol=symbol, pct="the sizing ratio",
+                                     price=float(market.close[row, int(record["col"])]))
+    side = OrderSide.BUY if record["side"] == Side.BUY else OrderSide.SELL
+    quantity = float(record["quantity"])
+    return OrderDenied(timestamp=stamps[row], symbol=symbol, side=side, order_type=OrderType.MARKET,
+                       quantity=quantity, rule=RULES[rule], reason=text, order_id=f"O{int(record['order']):06d}")

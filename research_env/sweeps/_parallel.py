@@ -1,0 +1,126 @@
+"""Bar-by-bar sweeps: one ``backtest()`` per combination, spread over an executor's workers.
+
+Local processes (``concurrent.futures.ProcessPoolExecutor``) by default, any
+``concurrent.futures.Executor`` the caller passes, or a ``dask.distributed``
+``Client`` (its cluster's workers get the bars once, by ``scatter``).
+Combinations go out in chunks, so each task carries the bars once.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import inspect
+import os
+import sys
+from collections.abc import Callable
+
+from ..data import BarData
+from ..engine.config import BacktestConfig
+from ..strategy.base import StrategyBase
+
+__all__ = ["portable_strategy", "run_bar_sweep"]
+
+Progress = Callable[[int, int], None]
+
+
+def portable_strategy(strategy):
+    """What a worker process can rebuild the strategy from: the file path of a strategy loaded from a file,
+    otherwise the class itself (pickled by reference)."""
+    cls = strategy if inspect.isclass(strategy) else type(strategy)
+    module = sys.modules.get(cls.__module__)
+    if cls.__module__.startswith("research_env_user_") and module is not None and getattr(module, "__file__", None):
+        return ("file", module.__file__, cls.__name__)
+    return ("class", cls, cls.__name__)
+
+
+def _rebuild(portable) -> type[StrategyBase]:
+    kind, where, name = portable
+    if kind == "class":
+        return where
+    from ..strategy.loader import load_strategy_file
+
+    return load_strategy_file(where)
+
+
+def run_chunk(portable, chunk: list[tuple[int, dict]], symbols, start, end, timeframe, bars: BarData,
+              config: BacktestConfig) -> list[tuple[int, dict, dict]]:
+    """Backtest each ``(position, params)`` of ``chunk``; returns ``(position, metrics dict, denial counts)``."""
+    from ..api import backtest
+
+    bars = bars if bars is not None else _WORKER_BARS
+    cls = _rebuild(portable)
+    out = []
+    for position, params in chunk:
+        result = backtest(cls, symbols=symbols, start=start, end=end, timeframe=timeframe, params=params,
+                          data=bars, config=config)
+        out.append((position, result.metrics.to_dict(), result.denial_counts()))
+    return out
+
+
+def run_bar_sweep(strategy, combos: list[dict], symbols: list[str], start, end, timeframe: str, bars: BarData,
+                  config: BacktestConfig, *, executor: cf.Executor | None = None, client=None,
+                  max_workers: int | None = None, progress: Progress | None = None) -> list[tuple[dict, dict]]:
+    """``(metrics dict, denial counts)`` per combination, in ``combos`` order.
+
+    Local processes get the bars once each (pool initializer); other executors and Dask workers get them
+    with each chunk or by ``scatter``.
+    """
+    portable = portable_strategy(strategy)
+    indexed = list(enumerate(combos))
+    results: list = [None] * len(combos)
+    done = 0
+
+    def collect(part):
+        nonlocal done
+        for position, metrics, denials in part:
+            results[position] = (metrics, denials)
+        done += len(part)
+        if progress is not None:
+            progress(done, len(combos))
+
+    if client is not None:
+        from distributed import as_completed
+
+        workers = max(len(client.scheduler_info().get("workers", {})), 1)
+        shared = client.scatter(bars, broadcast=True)
+        futures = [client.submit(run_chunk, portable, chunk, symbols, start, end, timeframe, shared, config,
+                                 pure=False) for chunk in _chunks(indexed, workers)]
+        for future in as_completed(futures):
+            collect(future.result())
+        return results
+    if executor is not None:
+        workers = getattr(executor, "_max_workers", None) or max_workers or os.cpu_count() or 1
+        _submit_all(executor, portable, _chunks(indexed, workers), symbols, start, end, timeframe, bars, config,
+                    collect)
+        return results
+    workers = max_workers or os.cpu_count() or 1
+    if workers == 1 or len(combos) == 1:
+        for chunk in _chunks(indexed, 1):
+            collect(run_chunk(portable, chunk, symbols, start, end, timeframe, bars, config))
+        return results
+    with cf.ProcessPoolExecutor(max_workers=min(workers, len(combos)), initializer=_keep_bars,
+                                initargs=(bars,)) as pool:
+        _submit_all(pool, portable, _chunks(indexed, workers), symbols, start, end, timeframe, None, config, collect)
+    return results
+
+
+_WORKER_BARS: BarData | None = None
+
+
+def _keep_bars(bars: BarData) -> None:
+    """Process-pool initializer: each worker receives the bars once, not with every chunk."""
+    global _WORKER_BARS
+    _WORKER_BARS = bars
+
+
+def _submit_all(executor, portable, chunks, symbols, start, end, timeframe, bars, config, collect) -> None:
+    futures = [executor.submit(run_chunk, portable, chunk, symbols, start, end, timeframe, bars, config)
+               for chunk in chunks]
+    for future in cf.as_completed(futures):
+        collect(future.result())
+
+
+def _chunks(items: list, workers: int) -> list[list]:
+    """About four chunks per worker (balance against per-task overhead), dealt round-robin."""
+    count = min(len(items), workers * 4) if workers > 1 else 1
+    return [items[i::count] for i in range(count)]

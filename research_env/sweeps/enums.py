@@ -1,0 +1,162 @@
+"""Numba-friendly codes shared by the sweep kernels (``nb.py``) and their Python wrappers.
+
+Kernels return numbers only: metric columns, rule codes, status bits and
+record arrays. ``describe_status`` turns status bits into readable text.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..engine.events import RiskRule
+
+__all__ = [
+    "CFG_FIELDS",
+    "CFG_SIZE",
+    "FILL_DT",
+    "METRIC_FIELDS",
+    "N_METRICS",
+    "N_RULES",
+    "RULES",
+    "STATUS_DUPLICATE_UNVERIFIED",
+    "CfgField",
+    "Metric",
+    "Rule",
+    "Side",
+    "SignalSource",
+    "DENIAL_DT",
+    "DUPLICATE_SLOTS",
+    "describe_status",
+]
+
+
+class _SideT(NamedTuple):
+    """Order sides in records."""
+
+    BUY: int = 1
+    SELL: int = -1
+
+
+Side = _SideT()
+
+
+class _SignalSourceT(NamedTuple):
+    """Where a kernel takes entries and exits from."""
+
+    ARRAYS: int = 0  # precomputed boolean (bars, combos x symbols) matrices
+    CROSS_GUIDE: int = 1  # fused moving-average cross, the guide's DualMaCrossoverStrategy rule
+    CROSS_STRICT: int = 2  # fused moving-average cross, strict crossover (vectorbt's ma_crossed_above/below)
+
+
+SignalSource = _SignalSourceT()
+
+
+class _RuleT(NamedTuple):
+    """Denial rule codes; ``RULES[code]`` is the engine's ``RiskRule``."""
+
+    POSITION_SIZE: int = 0
+    TRADING_HOURS: int = 1
+    MAX_DRAWDOWN: int = 2
+    MAX_DAILY_LOSS: int = 3
+    DUPLICATE_ORDER: int = 4
+    MAX_ORDER_VALUE: int = 5
+    ALLOW_MARGIN: int = 6
+    MIN_CASH_RATIO: int = 7
+    MAX_SYMBOL_WEIGHT: int = 8
+    MAX_TOTAL_WEIGHT: int = 9
+    MAX_PRICE_DEVIATION: int = 10
+
+
+Rule = _RuleT()
+
+RULES: tuple[RiskRule, ...] = (
+    RiskRule.POSITION_SIZE,
+    RiskRule.TRADING_HOURS,
+    RiskRule.MAX_DRAWDOWN,
+    RiskRule.MAX_DAILY_LOSS,
+    RiskRule.DUPLICATE_ORDER,
+    RiskRule.MAX_ORDER_VALUE,
+    RiskRule.ALLOW_MARGIN,
+    RiskRule.MIN_CASH_RATIO,
+    RiskRule.MAX_SYMBOL_WEIGHT,
+    RiskRule.MAX_TOTAL_WEIGHT,
+    RiskRule.MAX_PRICE_DEVIATION,
+)
+N_RULES = len(RULES)
+
+
+class _CfgFieldT(NamedTuple):
+    """Positions in the float64 config vector a kernel takes (NaN switches a limit off)."""
+
+    INITIAL_CASH: int = 0
+    SLIPPAGE: int = 1  # a fraction: 2 bps = 0.0002
+    COMMISSION: int = 2  # dollars per share
+    SIZE_RATIO: int = 3  # auto-size: fraction of equity per entry
+    FIXED_QUANTITY: int = 4  # shares per entry instead of auto-size (NaN: auto-size)
+    MAX_ORDER_VALUE: int = 5
+    MAX_SYMBOL_WEIGHT: int = 6
+    MAX_TOTAL_WEIGHT: int = 7
+    MIN_CASH_RATIO: int = 8
+    ALLOW_MARGIN: int = 9  # 1.0 allowed, 0.0 not
+    MAX_DAILY_LOSS: int = 10
+    MAX_DRAWDOWN: int = 11
+    MAX_PRICE_DEVIATION: int = 12
+    DUPLICATE_WINDOW: int = 13  # seconds
+    TRADING_HOURS: int = 14  # 1.0 on
+
+
+CfgField = _CfgFieldT()
+CFG_FIELDS = tuple(name.lower() for name in CfgField._fields)
+CFG_SIZE = len(CFG_FIELDS)
+
+
+class _MetricT(NamedTuple):
+    """Columns of the metrics matrix a kernel fills (NaN where ``Metrics`` has ``None``)."""
+
+    TOTAL_RETURN: int = 0
+    ANNUALIZED_RETURN: int = 1
+    MAX_DRAWDOWN: int = 2
+    SHARPE_RATIO: int = 3
+    WIN_RATE: int = 4
+    PROFIT_LOSS_RATIO: int = 5
+    TOTAL_TRADES: int = 6
+    AVG_HOLDING_DAYS: int = 7
+    MAX_DAILY_LOSS: int = 8
+    ALPHA: int = 9
+    BETA: int = 10
+    FINAL_EQUITY: int = 11
+    TRADING_DAYS: int = 12
+    TOTAL_COMMISSION: int = 13
+
+
+Metric = _MetricT()
+METRIC_FIELDS = tuple(name.lower() for name in Metric._fields)
+N_METRICS = len(METRIC_FIELDS)
+
+#: accepted orders the kernel keeps per symbol and side for the duplicate-order rule
+DUPLICATE_SLOTS = 8
+
+#: status bit: the duplicate-order window held more accepted orders than the kernel keeps per
+#: symbol and side, so an older identical order might have been missed.
+STATUS_DUPLICATE_UNVERIFIED = 1
+
+#: one fill: order number (the engine's ``O000042`` is 42), bar row, symbol column, side, quantity, price, commission.
+FILL_DT = np.dtype([("order", np.int64), ("row", np.int64), ("col", np.int64), ("side", np.int64),
+                    ("quantity", np.float64), ("price", np.float64), ("commission", np.float64)])
+
+#: one denied signal or order: order number, bar row, symbol column, side, quantity, rule code, measured value.
+DENIAL_DT = np.dtype([("order", np.int64), ("row", np.int64), ("col", np.int64), ("side", np.int64),
+                      ("quantity", np.float64), ("rule", np.int64), ("value", np.float64)])
+
+
+def describe_status(status: int, duplicate_slots: int = DUPLICATE_SLOTS) -> list[str]:
+    """Readable notes for the status bits of one combination."""
+    notes = []
+    if status & STATUS_DUPLICATE_UNVERIFIED:
+        notes.append(
+            f"duplicate_order: more than {duplicate_slots} orders of one symbol and side fell inside the "
+            "duplicate window, so an older identical order may have been missed; the bar-by-bar sweep is exact"
+        )
+    return notes

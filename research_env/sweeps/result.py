@@ -1,0 +1,289 @@
+"""``SweepResult`` and ``WalkForwardResult``: what a sweep produced, as data (tables and JSON)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from ..engine.metrics import LABELS
+
+__all__ = ["METRIC_NAMES", "SweepResult", "WalkForwardResult", "rank_key"]
+
+#: the per-combination metrics, in ``Metrics`` field order (without the benchmark note)
+METRIC_NAMES = tuple(k for k in LABELS if k != "benchmark_note")
+_INTS = {"total_trades", "trading_days"}
+#: metrics where smaller is better when ranking (none by default: drawdowns and losses are negative numbers)
+_MINIMIZE: frozenset[str] = frozenset()
+
+
+def rank_key(metric: str, maximize: bool | None = None):
+    """Sort key that puts the best value of ``metric`` first and undefined values last."""
+    up = metric not in _MINIMIZE if maximize is None else maximize
+
+    def key(row: dict):
+        value = row.get(metric)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return (1, 0.0)
+        return (0, -value if up else value)
+
+    return key
+
+
+@dataclass
+class SweepResult:
+    """Metrics of every parameter combination of one sweep, plus how each risk rule was applied.
+
+    ``rows`` hold one dict per combination: ``params`` and each report metric
+    (``None`` when undefined) and ``denials`` (signals denied per risk rule).
+    ``kind`` is ``"vectorized"``, ``"vectorized-fused"`` or ``"bar-by-bar"``.
+    """
+
+    strategy: str
+    kind: str
+    symbols: list[str]
+    timeframe: str
+    start: datetime
+    end: datetime
+    grid: dict[str, list]
+    rows: list[dict]
+    elapsed_seconds: float
+    metric: str = "sharpe_ratio"
+    maximize: bool = True
+    risk_rules: list[dict] = field(default_factory=list)
+    data_sources: dict[str, str] = field(default_factory=dict)
+    benchmark_note: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    # --- summary --------------------------------------------------------
+    @property
+    def total_combinations(self) -> int:
+        return len(self.rows)
+
+    @property
+    def param_names(self) -> list[str]:
+        return list(self.grid)
+
+    @property
+    def synthetic_symbols(self) -> list[str]:
+        """Symbols whose bars came from the demo generator."""
+        return [s for s, src in self.data_sources.items() if src.startswith("demo")]
+
+    def ranked(self, metric: str | None = None) -> list[dict]:
+        """Rows best first by ``metric`` (default: the sweep's); undefined values last."""
+        metric = metric or self.metric
+        _check_metric(metric)
+        return sorted(self.rows, key=rank_key(metric, self.maximize))
+
+    @property
+    def best(self) -> dict | None:
+        """``{"params": ..., <metric>: value}`` of the best combination, or ``None`` when no value is defined."""
+        if not self.rows:
+            return None
+        top = self.ranked()[0]
+        if top.get(self.metric) is None:
+            return None
+        return {"params": dict(top["params"]), self.metric: top[self.metric]}
+
+    # --- tables -----------------------------------------------------------
+    def to_frame(self) -> pd.DataFrame:
+        """One row per combination: a column per parameter, per metric, and ``denied`` (signals denied)."""
+        records = []
+        for row in self.rows:
+            record = dict(row["params"])
+            record.update({name: row.get(name) for name in METRIC_NAMES})
+            record["denied"] = sum(row.get("denials", {}).values())
+            records.append(record)
+        frame = pd.DataFrame.from_records(records, columns=[*self.grid, *METRIC_NAMES, "denied"])
+        for name in METRIC_NAMES:
+            if name not in _INTS:
+                frame[name] = frame[name].astype(float)
+        return frame
+
+    def stability(self, metric: str | None = None, radius: int = 1) -> pd.DataFrame:
+        """Each combination's ``metric`` beside its grid neighbours' (every cell within ``radius`` steps on
+        each parameter axis): their mean, min, max and count, and ``drop`` = own value - neighbours' mean.
+
+        A best cell with a large ``drop`` is an island: its neighbours do much worse.
+        """
+        metric = metric or self.metric
+        _check_metric(metric)
+        if radius < 1:
+            raise ValueError(f"`radius` must be at least 1, got {radius}")
+        axes = [list(v) for v in self.grid.values()]
+        shape = tuple(len(v) for v in axes)
+        values = np.full(shape, np.nan)
+        positions = []
+        for row in self.rows:
+            at = tuple(_position(axis, row["params"][name]) for axis, name in zip(axes, self.grid, strict=True))
+            positions.append(at)
+            value = row.get(metric)
+            values[at] = np.nan if value is None else value
+        records = []
+        steps = list(itertools.product(range(-radius, radius + 1), repeat=len(shape)))
+        for row, at in zip(self.rows, positions, strict=True):
+            around = []
+            for step in steps:
+                if not any(step):
+                    continue
+                cell = tuple(a + d for a, d in zip(at, step, strict=True))
+                if all(0 <= c < n for c, n in zip(cell, shape, strict=True)) and not np.isnan(values[cell]):
+                    around.append(values[cell])
+            own = values[at]
+            mean = float(np.mean(around)) if around else np.nan
+            records.append({**row["params"], metric: own, "neighbors_mean": mean,
+                            "neighbors_min": min(around) if around else np.nan,
+                            "neighbors_max": max(around) if around else np.nan,
+                            "n_neighbors": len(around), "drop": own - mean})
+        return pd.DataFrame.from_records(
+            records, columns=[*self.grid, metric, "neighbors_mean", "neighbors_min", "neighbors_max", "n_neighbors",
+                              "drop"])
+
+    # --- export -------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """The guide's "Sweep Response" (``total_combinations``, ``elapsed_seconds``, ``results``, ``best``)
+        plus provenance and how each risk rule was applied."""
+        return {
+            "strategy": self.strategy,
+            "kind": self.kind,
+            "symbols": list(self.symbols),
+            "timeframe": self.timeframe,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "total_combinations": self.total_combinations,
+            "elapsed_seconds": self.elapsed_seconds,
+            "metric": self.metric,
+            "results": [_jsonable_row(r) for r in self.rows],
+            "best": _jsonable_row(self.best) if self.best else None,
+            "risk_rules": self.risk_rules,
+            "data_sources": self.data_sources,
+            "synthetic": bool(self.synthetic_symbols),
+            "benchmark_note": self.benchmark_note,
+            "warnings": self.warnings,
+        }
+
+    def to_json(self, **kwargs) -> str:
+        """``to_dict()`` as a JSON string."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def report(self, top: int = 10) -> str:
+        """A plain-text summary: the best rows, how the risk rules were applied, warnings."""
+        lines = []
+        if self.synthetic_symbols:
+            lines.append(f"!! SYNTHETIC DATA: {', '.join(self.synthetic_symbols)} ran on demo bars, not market data !!")
+        lines.append(f"Sweep of {self.strategy} ({self.kind}) on {', '.join(self.symbols)}, {self.timeframe} bars, "
+                     f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}: {self.total_combinations} combinations in "
+                     f"{self.elapsed_seconds:.2f} s")
+        frame = self.to_frame()
+        if len(frame):
+            order = [self.rows.index(r) for r in self.ranked()[:top]]
+            shown = frame.iloc[order][[*self.grid, "total_return", "sharpe_ratio", "max_drawdown", "win_rate",
+                                       "total_trades", "denied"]]
+            lines.append(f"Top {len(shown)} by {self.metric}:")
+            lines.append(shown.to_string(index=False))
+        best = self.best
+        lines.append(f"Best: {best['params']} ({self.metric} = {best[self.metric]:.4f})" if best
+                     else f"Best: none ({self.metric} is undefined for every combination)")
+        rules = ", ".join(f"{r['rule']}: {r['status']}" for r in self.risk_rules)
+        if rules:
+            lines.append(f"Risk rules: {rules}")
+        lines.extend(f"Warning: {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.report()
+
+    # --- Jupyter display (drawn by the notebook layer, loaded on first display) ---
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        from ..notebook.report import sweep_mimebundle
+
+        return sweep_mimebundle(self)
+
+
+@dataclass
+class WalkForwardResult:
+    """Per fold: the in-sample window, the parameters chosen there, and their out-of-sample metrics."""
+
+    strategy: str
+    kind: str
+    metric: str
+    anchored: bool
+    folds: list[dict]
+    elapsed_seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per fold: windows, chosen parameters, in-sample and out-of-sample metric values."""
+        records = []
+        for f in self.folds:
+            record = {k: f[k] for k in ("fold", "train_start", "train_end", "test_start", "test_end")}
+            record.update({f"param_{k}": v for k, v in (f["params"] or {}).items()})
+            record[f"in_sample_{self.metric}"] = f["in_sample"].get(self.metric) if f["in_sample"] else None
+            for name in METRIC_NAMES:
+                record[f"oos_{name}"] = f["out_of_sample"].get(name) if f["out_of_sample"] else None
+            records.append(record)
+        return pd.DataFrame.from_records(records)
+
+    def to_dict(self) -> dict:
+        """JSON-friendly folds."""
+        return {"strategy": self.strategy, "kind": self.kind, "metric": self.metric, "anchored": self.anchored,
+                "elapsed_seconds": self.elapsed_seconds,
+                "folds": [_jsonable_fold(f) for f in self.folds], "warnings": self.warnings}
+
+    def to_json(self, **kwargs) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+
+def metric_row(params: dict, values: np.ndarray | dict, denials: dict[str, int]) -> dict:
+    """One result row from kernel output (a metrics vector, NaN = undefined) or a ``Metrics.to_dict()``."""
+    row: dict = {"params": dict(params)}
+    values = [values[name] for name in METRIC_NAMES] if isinstance(values, dict) else values.tolist()
+    for name, value in zip(METRIC_NAMES, values, strict=True):
+        if value is None or value != value:
+            row[name] = None
+        else:
+            row[name] = int(value) if name in _INTS else float(value)
+    row["denials"] = {k: int(v) for k, v in denials.items() if v}
+    return row
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in METRIC_NAMES:
+        raise ValueError(f"`metric` {metric!r} is not a report metric; use one of {', '.join(METRIC_NAMES)}")
+
+
+def _position(axis: list, value) -> int:
+    for i, v in enumerate(axis):
+        if v == value:
+            return i
+    raise ValueError(f"value {value!r} is not on the grid axis {axis}")
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, bool | int | float | str | type(None)):
+        return value
+    return str(value)
+
+
+def _jsonable_row(row: dict) -> dict:
+    return {k: ({p: _jsonable(v) for p, v in row[k].items()} if isinstance(row[k], dict) else _jsonable(row[k]))
+            for k in row}
+
+
+def _jsonable_fold(fold: dict) -> dict:
+    out = {}
+    for k, v in fold.items():
+        if isinstance(v, dict):
+            out[k] = {p: _jsonable(x) for p, x in v.items()}
+        elif isinstance(v, pd.Timestamp | datetime):
+            out[k] = v.isoformat()
+        else:
+            out[k] = _jsonable(v)
+    return out
