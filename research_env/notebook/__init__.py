@@ -1,0 +1,19 @@
+"""The notebook layer: ``%backtest``/``%%strategy``/``%sweep`` magics, parameter sliders, plotly reports, progress.
+
+``load_ipython_extension`` only registers the magics; everything heavy
+(pandas, plotly, the engine) loads when a magic or ``interact`` first runs.
+"""
+
+from __future__ import annotations
+
+__all__ = ["load_ipython_extension"]
+
+
+def load_ipython_extension(ip) -> None:
+    """Register ``%backtest``, ``%%strategy`` and ``%sweep`` with the IPython shell ``ip``."""
+    from .backtest_magics import BacktestMagics
+    from .strategy_magics import StrategyMagics
+    from .sweep_magics import SweepMagics
+
+    ip.register_magics(BacktestMagics, StrategyMagics, SweepMagics)
+

@@ -1,0 +1,66 @@
+"""``%sweep``: grid parsing (the sweep module's syntax), help, errors, and the real sweep with its display."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.core.error import UsageError
+
+from research_env.notebook._args import parse_grid
+from tests.notebook.builders import RANGE, run_cell, sma_cell
+
+
+def test_grid_lists_and_inclusive_ranges_are_parsed_to_numbers():
+    grid = parse_grid(["fast=5,10,20", "std=1.5:3.0:0.5", "slow=30:90:30", "mode=a,b", "flag=true,false"])
+    assert grid == {"fast": [5, 10, 20], "std": [1.5, 2.0, 2.5, 3.0], "slow": [30, 60, 90], "mode": ["a", "b"],
+                    "flag": [True, False]}
+
+
+def test_float_ranges_do_not_accumulate_rounding_error():
+    assert parse_grid(["x=0.1:0.5:0.1"]) == {"x": [0.1, 0.2, 0.3, 0.4, 0.5]}
+
+
+@pytest.mark.parametrize(("items", "message"), [
+    ([], "no --grid given"),
+    (["fast"], "--grid expects NAME=VALUES"),
+    (["fast="], "has no values"),
+    (["fast=1:2"], "must be start:stop:step"),
+    (["fast=5:1:1"], "stops before it starts"),
+    (["fast=1,2", "fast=3"], "names `fast` twice"),
+])
+def test_bad_grids_raise_usage_error(items, message):
+    with pytest.raises(UsageError, match=message):
+        parse_grid(items)
+
+
+def test_sweep_help_documents_the_grid_syntax(ip, capsys):
+    run_cell(ip, "%sweep?")
+    text = capsys.readouterr().out
+    assert "--grid" in text and "start:stop:step" in text and "--metric" in text
+
+
+def test_sweep_returns_the_result_and_shows_heatmap_best_table_and_walk_forward(ip, unique):
+    from IPython.utils.capture import capture_output
+
+    assert run_cell(ip, f"%%strategy sw_{unique}\n{sma_cell(cls=f'Sw{unique}', name=unique)}").success
+    with capture_output() as shown:
+        outcome = run_cell(ip, f"sw = %sweep sw_{unique} --symbols SPY {RANGE} --walk-forward 2 "
+                               "--grid fast_period=3,5 slow_period=10,20 --option max_workers=1")
+    assert outcome.success, outcome.error_in_exec
+    sw = ip.user_ns["sw"]
+    frame = sw.to_frame()
+    assert list(frame[["fast_period", "slow_period"]].itertuples(index=False, name=None)) == [
+        (3, 10), (3, 20), (5, 10), (5, 20)]
+    html = shown.outputs[0].data["text/html"]
+    assert "<h3>Sweep: 4 combinations of fast_period, slow_period in " in html
+    assert "Sharpe Ratio by fast_period and slow_period" in html and 'class="sortable"' in html
+    best = sw.best["params"]
+    assert f"<b>Best combination</b>: fast_period={best['fast_period']}, slow_period={best['slow_period']}" in html
+    assert "Walk-forward: Sharpe Ratio per fold" in html
+    assert "SYNTHETIC DATA: SPY" in html
+
+
+def test_sweep_grid_errors_from_the_sweep_are_usage_errors(ip, unique):
+    assert run_cell(ip, f"%%strategy swe_{unique}\n{sma_cell(cls=f'Swe{unique}', name=unique)}").success
+    outcome = run_cell(ip, f"%sweep swe_{unique} --symbols SPY {RANGE} --grid fats_period=3,5")
+    assert isinstance(outcome.error_in_exec, UsageError)
+    assert "did you mean `fast_period`" in str(outcome.error_in_exec)
