@@ -24,11 +24,16 @@ __all__ = [
     "StrategyBase",
     "StrategyError",
     "StrategyLoadError",
+    "SweepResult",
     "Tick",
+    "VectorizedStrategy",
     "backtest",
     "import_bars",
+    "interact",
     "load_bars",
+    "load_ipython_extension",
     "register_strategy",
+    "sweep",
 ]
 
 _HOME = {
@@ -52,7 +57,18 @@ _HOME = {
     "StrategyLoadError": "research_env.strategy.loader",
     "register_strategy": "research_env.strategy.loader",
     "backtest": "research_env.api",
+    "sweep": "research_env.sweeps",
+    "SweepResult": "research_env.sweeps",
+    "VectorizedStrategy": "research_env.strategy.vectorized",
+    "interact": "research_env.notebook.widgets",
 }
+
+
+def load_ipython_extension(ip) -> None:
+    """``%load_ext research_env``: register the magics (``research_env.notebook`` loads only now)."""
+    from .notebook import load_ipython_extension as register
+
+    register(ip)
 
 
 def __getattr__(name: str):

@@ -18,7 +18,7 @@ from .strategy.base import StrategyBase
 from .strategy.loader import load_strategy_class
 from .strategy.params import ParameterError, instantiate
 
-__all__ = ["backtest"]
+__all__ = ["backtest", "benchmark_closes", "date_range", "resolve_bars"]
 
 
 def backtest(
@@ -27,7 +27,7 @@ def backtest(
     start=None,
     end=None,
     timeframe: str | None = None,
-    initial_cash: float = 100_000.0,
+    initial_cash: float | None = None,
     params: dict | None = None,
     data=None,
     *,
@@ -40,21 +40,40 @@ def backtest(
     ``strategy``: a ``StrategyBase`` subclass, an instance, a registered name or
     a ``.py`` path. ``symbols`` default to the strategy's own, ``timeframe`` to
     its ``timeframe`` attribute, ``end`` to today and ``start`` to a year before
-    ``end`` (``start`` inclusive, ``end`` exclusive, New York session dates).
+    ``end`` (``start`` inclusive, ``end`` exclusive, New York session dates),
+    ``initial_cash`` to 100,000. A strategy may carry its own defaults in
+    ``default_start``, ``default_end`` and ``default_cash`` (function-style
+    strategies take them from ``BACKTEST_CONFIG``); arguments given here win.
     ``data``: ``None`` (local store, then synthetic demo bars), a store folder,
     a ``BarData``, or bar frames (``{symbol: DataFrame}`` or one DataFrame).
     ``risk``/``config`` override the guide's default risk and matching settings.
+    Warnings raised during the run (synthetic data, ...) are still emitted and
+    also kept in ``result.warnings``.
     """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _run(strategy, symbols, start, end, timeframe, initial_cash, params, data, risk, config, progress)
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        result.warnings.append(message)
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return result
+
+
+def _run(strategy, symbols, start, end, timeframe, initial_cash, params, data, risk, config, progress):
     instance = _strategy_instance(strategy, symbols, params)
     symbols = instance.symbols
     if not symbols:
         raise ParameterError("`symbols` is empty; pass e.g. symbols=['AAPL']")
     timeframe = check_timeframe(timeframe or getattr(instance, "timeframe", None) or "1d")
-    start, end = _date_range(start, end)
+    start, end = date_range(start if start is not None else getattr(instance, "default_start", None),
+                             end if end is not None else getattr(instance, "default_end", None))
+    if initial_cash is None:
+        initial_cash = getattr(instance, "default_cash", None) or 100_000.0
     cfg = config or BacktestConfig()
     cfg = cfg.with_changes(initial_cash=float(initial_cash) if config is None else cfg.initial_cash,
                            risk=risk or cfg.risk)
-    bars = _bar_data(data, symbols, start, end, timeframe)
+    bars = resolve_bars(data, symbols, start, end, timeframe)
     frames = {s: bars.frames[s] for s in symbols}
     loop = BarLoop(instance, frames, timeframe, bars.sources, session_dates, cfg)
     loop.run(progress)
@@ -62,7 +81,7 @@ def backtest(
     equity = pd.Series(loop.equity, index=loop.timeline, name="equity")
     days = loop.days
     trades = round_trips(loop.fills)
-    bench, reason = _benchmark(cfg.benchmark, data, bars, start, end, timeframe)
+    bench, reason = benchmark_closes(cfg.benchmark, data, bars, start, end, timeframe)
     metrics = compute_metrics(equity, cfg.initial_cash, trades, days, benchmark_close=bench,
                               benchmark_missing_reason=reason, total_commission=loop.portfolio.total_commission)
     return BacktestResult(
@@ -85,6 +104,7 @@ def backtest(
         metrics=metrics,
         benchmark=bench,
         logs=list(instance._logs),
+        closes={s: frames[s]["close"] for s in symbols},
     )
 
 
@@ -105,7 +125,8 @@ def _strategy_instance(strategy, symbols, params) -> StrategyBase:
     return instantiate(loaded, symbols, params)
 
 
-def _date_range(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
+def date_range(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``start``/``end`` as naive New York dates (``end`` defaults to today, ``start`` to a year before)."""
     try:
         end_ts = pd.Timestamp(end) if end is not None else pd.Timestamp.now(tz="America/New_York").normalize()
         start_ts = pd.Timestamp(start) if start is not None else end_ts - pd.DateOffset(years=1)
@@ -117,7 +138,8 @@ def _date_range(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
     return start_ts, end_ts
 
 
-def _bar_data(data, symbols, start, end, timeframe) -> BarData:
+def resolve_bars(data, symbols, start, end, timeframe) -> BarData:
+    """The bars of ``symbols`` from whatever ``data`` is (see ``backtest``), validated."""
     if data is None or isinstance(data, str | Path | BarStore):
         store = data if isinstance(data, BarStore) else (BarStore(data) if data is not None else None)
         return load_bars(symbols, start, end, timeframe, store=store)
@@ -145,7 +167,7 @@ def _bar_data(data, symbols, start, end, timeframe) -> BarData:
     raise BarDataError(f"`data` must be None, a store folder, BarData or DataFrames, got {type(data).__name__}")
 
 
-def _benchmark(symbol, data, bars: BarData, start, end, timeframe) -> tuple[pd.Series | None, str | None]:
+def benchmark_closes(symbol, data, bars: BarData, start, end, timeframe) -> tuple[pd.Series | None, str | None]:
     """Daily closes of the benchmark from the same source as the strategy's bars, or why there are none."""
     if symbol is None:
         return None, "benchmark switched off (config.benchmark=None)"

@@ -10,11 +10,11 @@ import argparse
 import sys
 import traceback
 
-from .commands import backtest, data
+from .commands import backtest, data, run, schedule, sweep
 
 __all__ = ["main"]
 
-_COMMANDS = (backtest, data)
+_COMMANDS = (backtest, data, run, schedule, sweep)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -45,6 +45,14 @@ def test_seed_import_paths_resolve_to_research_env_types():
     assert strategies.base.StrategyBase is research_env.StrategyBase
 
 
+def test_reference_helpers_import_from_core_order_utils():
+    from core.order_utils import bracket_order, buy, sell_all
+
+    from research_env.strategy.function_style import order_utils
+
+    assert (buy, sell_all, bracket_order) == (order_utils.buy, order_utils.sell_all, order_utils.bracket_order)
+
+
 def test_console_script_is_installed_beside_the_interpreter():
     script = Path(sys.executable).parent / "research-env"
     done = subprocess.run([str(script), "--help"], capture_output=True, text=True)

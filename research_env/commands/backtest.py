@@ -15,10 +15,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     bt = commands.add_parser("backtest", help="backtest a strategy file or name and print its report")
     bt.add_argument("strategy", help="path to a strategy .py file, or the name of a known strategy")
     bt.add_argument("--symbols", help="comma-separated tickers, e.g. AAPL,MSFT (default: the strategy's own)")
-    bt.add_argument("--start", help="first session date, e.g. 2023-01-01 (default: a year before --end)")
-    bt.add_argument("--end", help="end date, exclusive (default: today)")
+    bt.add_argument("--start", help="first session date, e.g. 2023-01-01 (default: the strategy's "
+                    "BACKTEST_CONFIG start_date, else a year before --end)")
+    bt.add_argument("--end", help="end date, exclusive (default: the day after BACKTEST_CONFIG's end_date, "
+                    "else today)")
     bt.add_argument("--timeframe", help="1m, 5m, 15m, 30m, 1h or 1d (default: the strategy's timeframe)")
-    bt.add_argument("--cash", type=float, default=100_000.0, help="initial cash (default 100000)")
+    bt.add_argument("--cash", type=float, default=None,
+                    help="initial cash (default: the strategy's BACKTEST_CONFIG initial_capital, else 100000)")
     bt.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="override a strategy parameter; repeat for several")
     bt.add_argument("--data", help="bar store folder (default: $RESEARCH_ENV_DATA or the checkout's data/)")
@@ -31,10 +34,9 @@ def run(args: argparse.Namespace) -> int:
     from ..api import backtest
 
     params = parse_pairs(args.param, "--param")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # backtest() keeps them in result.warnings, which the report prints
         result = backtest(args.strategy, symbols=args.symbols, start=args.start, end=args.end,
                           timeframe=args.timeframe, initial_cash=args.cash, params=params, data=args.data)
-    result.warnings.extend(dict.fromkeys(str(w.message) for w in caught))
     print(result.to_json(indent=2) if args.json else result.report())
     return 0

@@ -22,7 +22,10 @@ _MONEY = {"final_equity", "total_commission"}
 
 @dataclass
 class BacktestResult:
-    """Equity, drawdown, fills, round trips, denials, metrics and provenance of one run."""
+    """Equity, drawdown, fills, round trips, denials, metrics and provenance of one run.
+
+    ``closes`` holds each symbol's close prices over the run (for price charts).
+    """
 
     strategy: str
     strategy_class: str
@@ -44,6 +47,7 @@ class BacktestResult:
     benchmark: pd.Series | None = None
     warnings: list[str] = field(default_factory=list)
     logs: list[tuple] = field(default_factory=list)
+    closes: dict[str, pd.Series] = field(default_factory=dict)
 
     # --- provenance ----------------------------------------------------
     @property
@@ -153,6 +157,17 @@ class BacktestResult:
 
     def __str__(self) -> str:
         return self.report()
+
+    # --- Jupyter display (drawn by the notebook layer, loaded on first display) ---
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        from ..notebook.report import backtest_mimebundle
+
+        return backtest_mimebundle(self)
+
+    def _repr_html_(self) -> str | None:
+        from ..notebook.report import backtest_mimebundle
+
+        return backtest_mimebundle(self).get("text/html")
 
 
 def _format(key: str, value) -> str:

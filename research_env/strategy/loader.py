@@ -164,6 +164,14 @@ def _load_source(source: str, *, module_name: str, filename: str, where: str, na
                                            module_name=module_name, file=module.__dict__.get("__file__"))
         except FunctionStrategyError as e:
             raise StrategyLoadError(str(e)) from e
+    vectorized = [obj.__name__ for obj in vars(module).values()
+                  if inspect.isclass(obj) and callable(getattr(obj, "generate_signals", None))
+                  and obj.__module__ == module_name]
+    if vectorized:
+        raise StrategyLoadError(
+            f"{where} defines the vectorized strategy {vectorized[0]}, which runs in parameter sweeps: use "
+            "`research-env sweep` or research_env.sweep(...); backtest its StrategyBase twin bar by bar"
+        )
     raise StrategyLoadError(
         f"{where} defines no StrategyBase subclass; write `class MyStrategy(StrategyBase)` with an on_bar method, "
         "or a function-style `def on_bar_close(market, portfolio, memory, session)`"

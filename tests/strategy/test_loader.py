@@ -152,3 +152,10 @@ def test_file_with_neither_class_nor_functions_names_both_ways(tmp_path):
     with pytest.raises(StrategyLoadError, match=r"or a function-style `def on_bar_close\(market, portfolio, memory, "
                                                 r"session\)`"):
         load_strategy_file(write(tmp_path, "empty.py", "x = 1\n"))
+
+
+def test_vectorized_file_given_to_the_bar_by_bar_loader_points_to_sweeps():
+    from tests.conftest import REPO_ROOT
+
+    with pytest.raises(StrategyLoadError, match=r"defines the vectorized strategy BollingerMeanReversionVectorized"):
+        load_strategy_file(REPO_ROOT / "strategies" / "bollinger_mean_reversion_vectorized.py")
