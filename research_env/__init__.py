@@ -34,6 +34,7 @@ __all__ = [
     "load_ipython_extension",
     "register_strategy",
     "sweep",
+    "walk_forward",
 ]
 
 _HOME = {
@@ -58,6 +59,7 @@ _HOME = {
     "register_strategy": "research_env.strategy.loader",
     "backtest": "research_env.api",
     "sweep": "research_env.sweeps",
+    "walk_forward": "research_env.sweeps",
     "SweepResult": "research_env.sweeps",
     "VectorizedStrategy": "research_env.strategy.vectorized",
     "interact": "research_env.notebook.widgets",
