@@ -14,7 +14,7 @@ from .config import BacktestConfig
 from .events import OrderDenied
 from .metrics import LABELS, Metrics
 
-__all__ = ["BacktestResult"]
+__all__ = ["BacktestResult", "format_metric"]
 
 _PERCENT = {"total_return", "annualized_return", "max_drawdown", "win_rate", "max_daily_loss", "alpha"}
 _MONEY = {"final_equity", "total_commission"}
@@ -136,7 +136,7 @@ class BacktestResult:
         lines.append(f"{'Initial Cash':<{width}}  {self.config.initial_cash:,.2f}")
         for key, label in LABELS.items():
             if key != "benchmark_note" or m.get(key):
-                lines.append(f"{label:<{width}}  {_format(key, m.get(key))}")
+                lines.append(f"{label:<{width}}  {format_metric(key, m.get(key))}")
         lines.append("")
         closed = [t for t in self.trades if not t.is_open]
         lines.append(f"Fills: {len(self.fills)}, closed round trips: {len(closed)}, "
@@ -170,7 +170,8 @@ class BacktestResult:
         return backtest_mimebundle(self).get("text/html")
 
 
-def _format(key: str, value) -> str:
+def format_metric(key: str, value) -> str:
+    """A metric value as reports print it (percentages, money, days, n/a)."""
     if value is None:
         return "n/a"
     if isinstance(value, str):

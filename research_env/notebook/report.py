@@ -17,6 +17,7 @@ import weakref
 import pandas as pd
 
 from ..engine.metrics import LABELS
+from ..engine.result import format_metric
 
 __all__ = [
     "backtest_html",
@@ -30,8 +31,6 @@ __all__ = [
 
 PLOTLYJS_MARKER = "data-research-env-plotlyjs"
 
-_PERCENT = {"total_return", "annualized_return", "max_drawdown", "win_rate", "max_daily_loss", "alpha"}
-_MONEY = {"final_equity", "total_commission"}
 _TRADE_ROWS = 50
 _DENIAL_ROWS = 20
 _SWEEP_ROWS = 200
@@ -164,23 +163,6 @@ def _metrics_table(result) -> str:
         for pair in itertools.zip_longest(rows[:half], rows[half:], fillvalue=("", ""))
     )
     return f'<table class="research-env-metrics">{body}</table>'
-
-
-def format_metric(key: str, value) -> str:
-    """A metric value as the report prints it (percentages, money, days, n/a)."""
-    if value is None:
-        return "n/a"
-    if isinstance(value, str):
-        return value
-    if key in _PERCENT:
-        return f"{value:.2%}"
-    if key in _MONEY:
-        return f"{value:,.2f}"
-    if key == "avg_holding_days":
-        return f"{value:.2f} days"
-    if isinstance(value, int):
-        return str(value)
-    return f"{value:.4f}"
 
 
 def _trades_html(result) -> str:

@@ -184,7 +184,7 @@ def _header(result) -> str:
 
 
 def _summary(result) -> str:
-    from .report import format_metric
+    from ..engine.result import format_metric
 
     m = result.metrics.to_dict()
     keys = ("total_return", "sharpe_ratio", "max_drawdown", "win_rate", "total_trades", "final_equity")
