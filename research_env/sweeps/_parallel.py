@@ -9,6 +9,7 @@ Combinations go out in chunks, so each task carries the bars once.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import gc
 import inspect
 import os
 import sys
@@ -98,9 +99,16 @@ def run_bar_sweep(strategy, combos: list[dict], symbols: list[str], start, end, 
         for chunk in _chunks(indexed, 1):
             collect(run_chunk(portable, chunk, symbols, start, end, timeframe, bars, config))
         return results
-    with cf.ProcessPoolExecutor(max_workers=min(workers, len(combos)), initializer=_keep_bars,
-                                initargs=(bars,)) as pool:
-        _submit_all(pool, portable, _chunks(indexed, workers), symbols, start, end, timeframe, None, config, collect)
+    # Forked workers share the parent's memory copy-on-write; freezing the parent's objects keeps the
+    # workers' garbage collections from touching (and so copying) every page of it.
+    gc.freeze()
+    try:
+        with cf.ProcessPoolExecutor(max_workers=min(workers, len(combos)), initializer=_keep_bars,
+                                    initargs=(bars,)) as pool:
+            _submit_all(pool, portable, _chunks(indexed, workers), symbols, start, end, timeframe, None, config,
+                        collect)
+    finally:
+        gc.unfreeze()
     return results
 
 
