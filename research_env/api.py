@@ -157,12 +157,12 @@ def resolve_bars(data, symbols, start, end, timeframe) -> BarData:
         for s in symbols:
             if s not in data:
                 raise BarDataError(f"`data` has no frame for `{s}` (it has {', '.join(map(str, data))})")
-            frame = validate_bars(data[s], symbol=s, origin="`data`")
+            frame = validate_bars(data[s], symbol=s, origin="data")
             days = session_dates(frame.index)
             frames[s] = frame[(days >= start.to_datetime64()) & (days < end.to_datetime64())]
             if frames[s].empty:
                 raise BarDataError(f"`data` has no bars of `{s}` between {start:%Y-%m-%d} and {end:%Y-%m-%d}")
-        extra = {s: validate_bars(f, symbol=s, origin="`data`") for s, f in data.items() if s not in frames}
+        extra = {s: validate_bars(f, symbol=s, origin="data") for s, f in data.items() if s not in frames}
         return BarData(frames={**frames, **extra}, sources=dict.fromkeys(data, "user"), timeframe=timeframe)
     raise BarDataError(f"`data` must be None, a store folder, BarData or DataFrames, got {type(data).__name__}")
 
