@@ -19,7 +19,7 @@ class Position:
 
 
 class Portfolio:
-    """Cash plus positions, marked to the latest close of each symbol."""
+    """Cash plus positions, marked to the latest close of each symbol (``prices``, set by the loop)."""
 
     def __init__(self, initial_cash: float):
         self.initial_cash = float(initial_cash)
@@ -27,10 +27,6 @@ class Portfolio:
         self.positions: dict[str, Position] = {}
         self.prices: dict[str, float] = {}
         self.total_commission = 0.0
-
-    def mark(self, symbol: str, price: float) -> None:
-        """Record the latest price of ``symbol``."""
-        self.prices[symbol] = price
 
     def apply_fill(self, symbol: str, side: OrderSide, quantity: float, price: float, commission: float) -> float:
         """Book a fill; returns the P&L it realized (before commission)."""

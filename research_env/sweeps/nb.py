@@ -131,6 +131,15 @@ def _var(a, n, ddof):
 
 
 @njit(cache=True)
+def _all_equal(a, n):
+    """True when ``a[:n]`` holds one value (rounding then makes its variance tiny, not zero)."""
+    for i in range(1, n):  # noqa: SIM110 - a plain loop compiles in numba, all(<generator>) does not
+        if a[i] != a[0]:
+            return False
+    return True
+
+
+@njit(cache=True)
 def _finite_or_nan(x):
     return x if math.isfinite(x) else np.nan
 
@@ -586,16 +595,10 @@ def _metrics(out, daily, n_days, final, init_cash, worst_dd, bench_close, day0, 
             if returns[j] < worst or math.isnan(returns[j]):
                 worst = returns[j]
         out[Metric.MAX_DAILY_LOSS] = _finite_or_nan(worst)
-    if n_days >= 2:
-        equal = True
-        for j in range(1, n_days):
-            if returns[j] != returns[0]:
-                equal = False
-                break
-        if not equal:
-            std = math.sqrt(_var(returns, n_days, 1))
-            if std != 0.0:
-                out[Metric.SHARPE_RATIO] = _finite_or_nan(_mean(returns, n_days) / std * math.sqrt(_YEAR))
+    if n_days >= 2 and not _all_equal(returns, n_days):
+        std = math.sqrt(_var(returns, n_days, 1))
+        if std != 0.0:
+            out[Metric.SHARPE_RATIO] = _finite_or_nan(_mean(returns, n_days) / std * math.sqrt(_YEAR))
 
     if bench_close.size > 0 and n_days > 0:
         r_p = np.empty(n_days)
@@ -608,13 +611,8 @@ def _metrics(out, daily, n_days, final, init_cash, worst_dd, bench_close, day0, 
                 r_b[n] = b
                 n += 1
         if n >= 2:
-            equal = True
-            for j in range(1, n):
-                if r_b[j] != r_b[0]:
-                    equal = False
-                    break
             var_b = _var(r_b, n, 1)
-            if not equal and var_b != 0.0:
+            if not _all_equal(r_b, n) and var_b != 0.0:
                 mean_p = _mean(r_p, n)
                 mean_b = _mean(r_b, n)
                 prod = np.empty(n)
