@@ -6,7 +6,9 @@ this file.
 
 from __future__ import annotations
 
-import importlib
+# ``typing.TYPE_CHECKING`` without importing ``typing``: this file runs at every interpreter start (the seed-alias
+# hook imports the package), so it imports nothing. Type checkers treat the name as true.
+TYPE_CHECKING = False
 
 __all__ = [
     "BacktestConfig",
@@ -16,10 +18,14 @@ __all__ = [
     "BarDataError",
     "BarStore",
     "Indicators",
+    "InputError",
+    "LoadedStrategy",
     "OrderSide",
     "OrderType",
     "ParameterError",
+    "ResearchEnvError",
     "RiskConfig",
+    "RunSpec",
     "Signal",
     "StrategyBase",
     "StrategyError",
@@ -32,16 +38,21 @@ __all__ = [
     "interact",
     "load_bars",
     "load_ipython_extension",
+    "load_strategy",
     "register_strategy",
     "sweep",
     "walk_forward",
 ]
 
+#: exported name -> the module that defines it (the TYPE_CHECKING block below names the same pairs).
 _HOME = {
+    "InputError": "research_env.errors",
+    "ResearchEnvError": "research_env.errors",
+    "StrategyError": "research_env.errors",
     "BacktestConfig": "research_env.engine.config",
     "RiskConfig": "research_env.engine.config",
     "BacktestResult": "research_env.engine.result",
-    "StrategyError": "research_env.engine.loop",
+    "RunSpec": "research_env.run_spec",
     "Bar": "research_env.core.models",
     "Signal": "research_env.core.models",
     "Tick": "research_env.core.models",
@@ -56,6 +67,8 @@ _HOME = {
     "StrategyBase": "research_env.strategy.base",
     "ParameterError": "research_env.strategy.params",
     "StrategyLoadError": "research_env.strategy.loader",
+    "LoadedStrategy": "research_env.strategy.loader",
+    "load_strategy": "research_env.strategy.loader",
     "register_strategy": "research_env.strategy.loader",
     "backtest": "research_env.api",
     "sweep": "research_env.sweeps",
@@ -64,6 +77,23 @@ _HOME = {
     "VectorizedStrategy": "research_env.strategy.vectorized",
     "interact": "research_env.notebook.widgets",
 }
+
+if TYPE_CHECKING:  # what editors and type checkers see; at run time ``__getattr__`` imports on first use
+    from research_env.api import backtest
+    from research_env.core.enums import OrderSide, OrderType
+    from research_env.core.models import Bar, Signal, Tick
+    from research_env.data import BarData, BarDataError, BarStore, import_bars, load_bars
+    from research_env.engine.config import BacktestConfig, RiskConfig
+    from research_env.engine.result import BacktestResult
+    from research_env.errors import InputError, ResearchEnvError, StrategyError
+    from research_env.notebook.widgets import interact
+    from research_env.run_spec import RunSpec
+    from research_env.strategy.base import StrategyBase
+    from research_env.strategy.indicators import Indicators
+    from research_env.strategy.loader import LoadedStrategy, StrategyLoadError, load_strategy, register_strategy
+    from research_env.strategy.params import ParameterError
+    from research_env.strategy.vectorized import VectorizedStrategy
+    from research_env.sweeps import SweepResult, sweep, walk_forward
 
 
 def load_ipython_extension(ip) -> None:
@@ -77,6 +107,8 @@ def __getattr__(name: str):
     module = _HOME.get(name)
     if module is None:
         raise AttributeError(f"module 'research_env' has no attribute {name!r}")
+    import importlib
+
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

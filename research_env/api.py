@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from .data import BarData, BarDataError, BarStore, check_timeframe, load_bars, session_dates, validate_bars
+from .data import BarData, BarDataError, BarStore, load_bars, session_dates, validate_bars
 from .engine.config import BacktestConfig, RiskConfig
 from .engine.loop import BarLoop
 from .engine.metrics import compute_metrics, drawdown_series
 from .engine.result import BacktestResult
 from .engine.trades import round_trips
-from .strategy.base import StrategyBase
-from .strategy.loader import load_strategy_class
-from .strategy.params import ParameterError, instantiate
+from .errors import InputError
+from .run_spec import Run, build_run
 
-__all__ = ["backtest", "benchmark_closes", "date_range", "resolve_bars"]
+__all__ = ["RunTimeoutError", "backtest", "benchmark_closes", "resolve_bars", "run_backtest", "with_deadline"]
+
+
+class RunTimeoutError(InputError):
+    """A run took longer than its ``timeout``; the message says how far it got."""
 
 
 def backtest(
@@ -33,26 +37,39 @@ def backtest(
     *,
     risk: RiskConfig | None = None,
     config: BacktestConfig | None = None,
+    allow_demo: bool | None = None,
+    timeout: float | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> BacktestResult:
     """Run ``strategy`` bar by bar and return its ``BacktestResult``.
 
-    ``strategy``: a ``StrategyBase`` subclass, an instance, a registered name or
-    a ``.py`` path. ``symbols`` default to the strategy's own, ``timeframe`` to
-    its ``timeframe`` attribute, ``end`` to today and ``start`` to a year before
-    ``end`` (``start`` inclusive, ``end`` exclusive, New York session dates),
-    ``initial_cash`` to 100,000. A strategy may carry its own defaults in
-    ``default_start``, ``default_end`` and ``default_cash`` (function-style
-    strategies take them from ``BACKTEST_CONFIG``); arguments given here win.
-    ``data``: ``None`` (local store, then synthetic demo bars), a store folder,
-    a ``BarData``, or bar frames (``{symbol: DataFrame}`` or one DataFrame).
-    ``risk``/``config`` override the guide's default risk and matching settings.
-    Warnings raised during the run (synthetic data, ...) are still emitted and
-    also kept in ``result.warnings``.
+    ``strategy``: a ``StrategyBase`` subclass, an instance, a registered name,
+    a ``.py`` path, a ``LoadedStrategy`` or a ``Run`` built by ``build_run``.
+    Every other argument left ``None`` comes from the strategy's own defaults
+    (its ``symbols`` and ``timeframe``, ``default_start``/``default_end``/
+    ``default_cash``; function-style files take them from ``BACKTEST_CONFIG``),
+    else from the library's: ``1d`` bars, the year before today (``start``
+    inclusive, ``end`` exclusive, New York session dates), 100,000 cash.
+    ``data``: ``None`` (local store, then synthetic demo bars unless
+    ``allow_demo=False``), a store folder, a ``BarData``, or bar frames
+    (``{symbol: DataFrame}`` or one DataFrame). ``risk``/``config`` override
+    the guide's risk and matching settings; giving the cash (or the risk rules)
+    both as an argument and in ``config`` is an error when they differ.
+    ``timeout`` stops a run that takes longer (seconds). Warnings raised
+    during the run (synthetic data, ...) are still emitted and also kept in
+    ``result.warnings``.
     """
+    run = strategy if isinstance(strategy, Run) else build_run(
+        strategy, symbols=symbols, start=start, end=end, timeframe=timeframe, initial_cash=initial_cash,
+        params=params, data=data, risk=risk, config=config, allow_demo=allow_demo, timeout=timeout)
+    return run_backtest(run, progress)
+
+
+def run_backtest(run: Run, progress: Callable[[int, int], None] | None = None) -> BacktestResult:
+    """Run a resolved ``Run`` bar by bar (what ``backtest`` does after ``build_run``)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = _run(strategy, symbols, start, end, timeframe, initial_cash, params, data, risk, config, progress)
+        result = _run(run, with_deadline(progress, run.spec.timeout, run.spec.strategy.name))
     for message in dict.fromkeys(str(w.message) for w in caught):
         result.warnings.append(message)
     for w in caught:
@@ -60,35 +77,41 @@ def backtest(
     return result
 
 
-def _run(strategy, symbols, start, end, timeframe, initial_cash, params, data, risk, config, progress):
-    instance = _strategy_instance(strategy, symbols, params)
-    symbols = instance.symbols
-    if not symbols:
-        raise ParameterError("`symbols` is empty; pass e.g. symbols=['AAPL']")
-    timeframe = check_timeframe(timeframe or getattr(instance, "timeframe", None) or "1d")
-    start, end = date_range(start if start is not None else getattr(instance, "default_start", None),
-                             end if end is not None else getattr(instance, "default_end", None))
-    if initial_cash is None:
-        initial_cash = getattr(instance, "default_cash", None) or 100_000.0
-    cfg = config or BacktestConfig()
-    cfg = cfg.with_changes(initial_cash=float(initial_cash) if config is None else cfg.initial_cash,
-                           risk=risk or cfg.risk)
-    bars = resolve_bars(data, symbols, start, end, timeframe)
+def with_deadline(progress: Callable[[int, int], None] | None, timeout: float | None, what: str):
+    """``progress`` that also raises ``RunTimeoutError`` once ``timeout`` seconds have passed."""
+    if timeout is None:
+        return progress
+    deadline = time.monotonic() + timeout
+
+    def tick(done: int, total: int) -> None:
+        if time.monotonic() > deadline:
+            raise RunTimeoutError(f"{what} ran past its timeout of {timeout:g}s ({done} of {total} steps done); "
+                                  "shorten the date range or raise `timeout`")
+        if progress is not None:
+            progress(done, total)
+
+    return tick
+
+
+def _run(run: Run, progress) -> BacktestResult:
+    spec, instance = run.spec, run.target
+    symbols, cfg = list(spec.symbols), spec.config
+    start, end = spec.start_date, spec.end_date
+    bars = resolve_bars(run.data, symbols, start, end, spec.timeframe, allow_demo=spec.allow_demo)
     frames = {s: bars.frames[s] for s in symbols}
-    loop = BarLoop(instance, frames, timeframe, bars.sources, session_dates, cfg)
+    loop = BarLoop(instance, frames, spec.timeframe, bars.sources, session_dates, cfg)
     loop.run(progress)
 
     equity = pd.Series(loop.equity, index=loop.timeline, name="equity")
-    days = loop.days
     trades = round_trips(loop.fills)
-    bench, reason = benchmark_closes(cfg.benchmark, data, bars, start, end, timeframe)
-    metrics = compute_metrics(equity, cfg.initial_cash, trades, days, benchmark_close=bench,
+    bench, reason = benchmark_closes(cfg.benchmark, run.data, bars, start, end, spec.timeframe)
+    metrics = compute_metrics(equity, cfg.initial_cash, trades, loop.days, benchmark_close=bench,
                               benchmark_missing_reason=reason, total_commission=loop.portfolio.total_commission)
     return BacktestResult(
         strategy=instance.name,
         strategy_class=type(instance).__name__,
-        symbols=list(symbols),
-        timeframe=timeframe,
+        symbols=symbols,
+        timeframe=spec.timeframe,
         start=start.to_pydatetime(),
         end=end.to_pydatetime(),
         config=cfg,
@@ -105,44 +128,15 @@ def _run(strategy, symbols, start, end, timeframe, initial_cash, params, data, r
         benchmark=bench,
         logs=list(instance._logs),
         closes={s: frames[s]["close"] for s in symbols},
+        spec=spec,
     )
 
 
-def _strategy_instance(strategy, symbols, params) -> StrategyBase:
-    loaded = load_strategy_class(strategy)
-    if isinstance(symbols, str):
-        symbols = [s.strip() for s in symbols.split(",") if s.strip()]
-    if isinstance(loaded, StrategyBase):
-        if params:
-            raise ParameterError("`params` cannot change an instance; pass the strategy class or its name instead")
-        if loaded._bars:
-            raise ParameterError(
-                f"this {type(loaded).__name__} instance has already seen bars; pass a fresh instance or the class"
-            )
-        if symbols:
-            loaded.symbols = [s.upper() for s in symbols]
-        return loaded
-    return instantiate(loaded, symbols, params)
-
-
-def date_range(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """``start``/``end`` as naive New York dates (``end`` defaults to today, ``start`` to a year before)."""
-    try:
-        end_ts = pd.Timestamp(end) if end is not None else pd.Timestamp.now(tz="America/New_York").normalize()
-        start_ts = pd.Timestamp(start) if start is not None else end_ts - pd.DateOffset(years=1)
-    except (ValueError, TypeError) as e:
-        raise ParameterError(f"`start`/`end` must be dates like '2023-01-01': {e}") from e
-    start_ts, end_ts = (t.tz_localize(None) if t.tzinfo else t for t in (start_ts, end_ts))
-    if end_ts <= start_ts:
-        raise ParameterError(f"`end` ({end_ts:%Y-%m-%d}) must be after `start` ({start_ts:%Y-%m-%d})")
-    return start_ts, end_ts
-
-
-def resolve_bars(data, symbols, start, end, timeframe) -> BarData:
+def resolve_bars(data, symbols, start, end, timeframe, *, allow_demo: bool = True) -> BarData:
     """The bars of ``symbols`` from whatever ``data`` is (see ``backtest``), validated."""
     if data is None or isinstance(data, str | Path | BarStore):
         store = data if isinstance(data, BarStore) else (BarStore(data) if data is not None else None)
-        return load_bars(symbols, start, end, timeframe, store=store)
+        return load_bars(symbols, start, end, timeframe, store=store, allow_demo=allow_demo)
     if isinstance(data, BarData):
         missing = [s for s in symbols if s not in data.frames]
         if missing:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 
 from .commands import backtest, data, run, schedule, sweep
 
@@ -28,18 +27,17 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for bad input, 1 for a failing strategy)."""
     args = _parser().parse_args(argv)
-    from .data import BarDataError
-    from .engine.loop import StrategyError
-    from .strategy.loader import StrategyLoadError
-    from .strategy.params import ParameterError
+    from .errors import InputError, StrategyError
 
     try:
         return args.handler(args)
     except StrategyError as e:
-        traceback.print_exception(e.__cause__, file=sys.stderr)
+        if e.user_traceback:
+            print("Traceback of the strategy (most recent call last):", file=sys.stderr)
+            print("\n".join(e.user_traceback), file=sys.stderr)
         print(f"research-env: error: {e}", file=sys.stderr)
         return 1
-    except (BarDataError, ParameterError, StrategyLoadError, ValueError, FileNotFoundError) as e:
+    except (InputError, FileNotFoundError) as e:
         print(f"research-env: error: {e}", file=sys.stderr)
         return 2
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ..errors import InputError
 from ..notebook.progress import BATCH_ENV
 from .html import export_html
 
@@ -24,7 +25,7 @@ __all__ = ["KERNEL_NAME", "NotebookRun", "NotebookRunError", "default_runs_dir",
 KERNEL_NAME = "research-env"
 
 
-class NotebookRunError(RuntimeError):
+class NotebookRunError(InputError, RuntimeError):
     """A cell of a batch run failed; ``output`` is the failed notebook (and ``html`` its report) for inspection."""
 
     def __init__(self, message: str, *, notebook: Path, output: Path, html: Path | None, cell_index: int | None,

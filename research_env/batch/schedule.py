@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from ..errors import InputError
+
 __all__ = [
     "DEFAULT_TIMEZONE",
     "JobOutcome",
@@ -130,17 +132,17 @@ class Schedule:
         if not path.is_file():
             raise FileNotFoundError(f"notebook {path} does not exist")
         if not name or not name.replace("-", "").replace("_", "").isalnum():
-            raise ValueError(f"job name {name!r} must be letters, digits, '-' or '_'")
+            raise InputError(f"job name {name!r} must be letters, digits, '-' or '_'")
         try:
             trigger = cron_trigger(cron, timezone)
         except (ValueError, KeyError) as e:
-            raise ValueError(f"--cron {cron!r} is not a cron expression like '0 18 * * 1-5': {e}") from e
+            raise InputError(f"--cron {cron!r} is not a cron expression like '0 18 * * 1-5': {e}") from e
         kwargs = {"name": name, "notebook": str(path), "parameters": dict(parameters or {}),
                   "output": str(Path(output).resolve()) if output else None, "folder": str(self.folder.resolve()),
                   "cron": cron, "timezone": timezone}
         with self._scheduler() as scheduler:
             if scheduler.get_job(name) is not None:
-                raise ValueError(f"a job named `{name}` exists; remove it first (research-env schedule remove {name})")
+                raise InputError(f"a job named `{name}` exists; remove it first (research-env schedule remove {name})")
             extra = {"next_run_time": datetime.now().astimezone()} if run_now else {}
             job = scheduler.add_job(_JOB_FUNCTION, trigger=trigger, id=name, name=name, kwargs=kwargs, **extra)
             return _describe(job)
@@ -154,7 +156,7 @@ class Schedule:
                 scheduler.remove_job(name)
             except JobLookupError:
                 known = ", ".join(j.id for j in scheduler.get_jobs()) or "none"
-                raise ValueError(f"no scheduled job named `{name}` (jobs: {known})") from None
+                raise InputError(f"no scheduled job named `{name}` (jobs: {known})") from None
 
     def jobs(self) -> list[ScheduledJob]:
         """Every persisted job, soonest first."""
@@ -237,7 +239,7 @@ def cron_trigger(cron: str, timezone: str = DEFAULT_TIMEZONE):
 
     fields = cron.split()
     if len(fields) != 5:
-        raise ValueError(f"a cron line has 5 fields (minute hour day month weekday), got {len(fields)}")
+        raise InputError(f"a cron line has 5 fields (minute hour day month weekday), got {len(fields)}")
     minute, hour, day, month, weekday = fields
     return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_weekday_names(weekday),
                        timezone=timezone)
@@ -261,7 +263,7 @@ def _weekday_names(field: str) -> str:
             first = _day_number(base)
             last = 6 if step else first
         if last < first or every < 1:
-            raise ValueError(f"weekday field {field!r}: ranges go from the earlier day to the later one")
+            raise InputError(f"weekday field {field!r}: ranges go from the earlier day to the later one")
         names += [_DAYS[d % 7] for d in range(first, last + 1, every)]
     return ",".join(dict.fromkeys(names))
 
@@ -272,7 +274,7 @@ def _day_number(token: str) -> int:
         return int(token)
     if token[:3] in _DAYS:
         return _DAYS.index(token[:3])
-    raise ValueError(f"{token!r} is not a weekday (0-7 or sun..sat)")
+    raise InputError(f"{token!r} is not a weekday (0-7 or sun..sat)")
 
 
 def _store_only_scheduler():

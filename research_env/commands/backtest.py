@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from ._common import parse_pairs
-
 __all__ = ["register"]
 
 
@@ -25,6 +23,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     bt.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="override a strategy parameter; repeat for several")
     bt.add_argument("--data", help="bar store folder (default: $RESEARCH_ENV_DATA or the checkout's data/)")
+    bt.add_argument("--no-demo", action="store_true",
+                    help="fail when the store lacks bars instead of using synthetic demo bars")
+    bt.add_argument("--timeout", type=float, metavar="SECONDS", help="stop a run that takes longer")
     bt.add_argument("--json", action="store_true", help="print the result as JSON instead of the text report")
     bt.set_defaults(handler=run)
 
@@ -32,11 +33,13 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Backtest and print the report (or JSON)."""
     from ..api import backtest
+    from ..strategy.params import parse_pairs
 
     params = parse_pairs(args.param, "--param")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # backtest() keeps them in result.warnings, which the report prints
         result = backtest(args.strategy, symbols=args.symbols, start=args.start, end=args.end,
-                          timeframe=args.timeframe, initial_cash=args.cash, params=params, data=args.data)
+                          timeframe=args.timeframe, initial_cash=args.cash, params=params, data=args.data,
+                          allow_demo=False if args.no_demo else None, timeout=args.timeout)
     print(result.to_json(indent=2) if args.json else result.report())
     return 0

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import parse_pairs
-
 __all__ = ["register"]
 
 
@@ -47,6 +45,7 @@ def _store(args):
 
 def _import(args) -> int:
     from ..data import import_bars
+    from ..strategy.params import parse_pairs
 
     store = _store(args)
     summary = import_bars(args.paths, store=store, symbol=args.symbol, timeframe=args.timeframe, tz=args.tz,
@@ -66,9 +65,10 @@ def _list(args) -> int:
 
 def _demo(args) -> int:
     from ..data import demo_bars
+    from ..run_spec import parse_symbols
 
     store = _store(args)
-    for symbol in [s.strip().upper() for s in args.symbols.split(",") if s.strip()]:
+    for symbol in parse_symbols(args.symbols):
         frame = demo_bars(symbol, args.timeframe, args.start, args.end)
         store.write(symbol, args.timeframe, frame, source="demo")
         print(f"{symbol}: {len(frame)} synthetic {args.timeframe} bars written to {store.root}")

@@ -17,17 +17,21 @@ def register(commands: argparse._SubParsersAction) -> None:
     sw.add_argument("--grid", action="append", default=[], metavar="NAME=VALUES",
                     help="one parameter's values: 10,15,20 or start:stop:step (stop included); repeat per parameter")
     sw.add_argument("--symbols", help="comma-separated tickers, e.g. AAPL,MSFT (default: the strategy's own)")
-    sw.add_argument("--start", help="first session date, e.g. 2023-01-01 (default: a year before --end)")
-    sw.add_argument("--end", help="end date, exclusive (default: today)")
+    sw.add_argument("--start", help="first session date, e.g. 2023-01-01 (default: the strategy's own, else a "
+                    "year before --end)")
+    sw.add_argument("--end", help="end date, exclusive (default: the strategy's own, else today)")
     sw.add_argument("--timeframe", help="1m, 5m, 15m, 30m, 1h or 1d (default: the strategy's timeframe or 1d)")
-    sw.add_argument("--cash", type=float, default=100_000.0, help="initial cash (default 100000)")
+    sw.add_argument("--cash", type=float, help="initial cash (default: the strategy's own, else 100000)")
     sw.add_argument("--data", help="bar store folder (default: $RESEARCH_ENV_DATA or the checkout's data/)")
     sw.add_argument("--metric", default="sharpe_ratio", help="metric that ranks combinations (default sharpe_ratio)")
     sw.add_argument("--mode", choices=["auto", "vectorized", "bar"], default="auto",
                     help="vectorized kernels or bar-by-bar backtests (default: vectorized when available)")
     sw.add_argument("--workers", type=int, help="processes for a bar-by-bar sweep (default: one per CPU)")
-    sw.add_argument("--max-combinations", type=int, default=500, help="raise the 500-combination limit")
-    sw.add_argument("--max-years", type=float, default=3.0, help="raise the 3-year date-range limit")
+    sw.add_argument("--max-combinations", type=int, help="raise the limit on combinations (default 500)")
+    sw.add_argument("--max-years", type=float, help="raise the limit on the date range in years (default 3)")
+    sw.add_argument("--no-demo", action="store_true",
+                    help="fail when the store lacks bars instead of using synthetic demo bars")
+    sw.add_argument("--timeout", type=float, metavar="SECONDS", help="stop a sweep that takes longer")
     sw.add_argument("--top", type=int, default=10, help="rows shown in the text report (default 10)")
     sw.add_argument("--json", action="store_true", help="print the guide's Sweep Response JSON instead of a table")
     sw.set_defaults(handler=run)
@@ -35,20 +39,16 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Sweep and print the report (or JSON)."""
-    from ..sweeps import parse_values, sweep
-    from ..sweeps._errors import GridError
+    from ..sweeps import parse_grid, sweep
 
-    grid = {}
-    for item in args.grid:
-        name, sep, values = item.partition("=")
-        if not sep or not name.strip():
-            raise GridError(f"--grid expects NAME=VALUES, got {item!r} (e.g. --grid bb_period=10,15,20)")
-        grid[name.strip()] = parse_values(values, f"--grid {name.strip()}")
+    limits = {name: value for name, value in (("max_combinations", args.max_combinations),
+                                              ("max_years", args.max_years)) if value is not None}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = sweep(args.strategy, symbols=args.symbols, start=args.start, end=args.end, timeframe=args.timeframe,
-                       param_grid=grid, initial_cash=args.cash, data=args.data, metric=args.metric, mode=args.mode,
-                       max_workers=args.workers, max_combinations=args.max_combinations, max_years=args.max_years)
+                       param_grid=parse_grid(args.grid), initial_cash=args.cash, data=args.data, metric=args.metric,
+                       mode=args.mode, max_workers=args.workers, allow_demo=False if args.no_demo else None,
+                       timeout=args.timeout, **limits)
     result.warnings.extend(w for w in dict.fromkeys(str(w.message) for w in caught) if w not in result.warnings)
     print(result.to_json(indent=2) if args.json else result.report(top=args.top))
     return 0

@@ -13,6 +13,7 @@ from ._load import BarData, load_bars
 from ._read import read_bar_file
 from ._resample import resample
 from ._store import BarStore, default_data_dir
+from ._symbols import normalize_symbol
 from ._timeframes import TIMEFRAMES, check_timeframe, timeframe_delta
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "demo_bars",
     "import_bars",
     "load_bars",
+    "normalize_symbol",
     "read_bar_file",
     "resample",
     "session_dates",

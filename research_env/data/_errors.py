@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from ..errors import InputError
+
 __all__ = ["BarDataError", "BarDataWarning"]
 
 
-class BarDataError(ValueError):
+class BarDataError(InputError):
     """Bad bar data or a bad argument to the data layer; the message names the fix."""
 
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+import math
+from dataclasses import asdict, dataclass, fields, replace
 
-__all__ = ["BacktestConfig", "RiskConfig"]
+from ..errors import InputError
+
+__all__ = ["DEFAULT_INITIAL_CASH", "BacktestConfig", "RiskConfig"]
+
+#: Cash a run starts with when neither the caller nor the strategy says.
+DEFAULT_INITIAL_CASH = 100_000.0
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,7 @@ class RiskConfig:
             if isinstance(value, bool) or value is None:
                 continue
             if not isinstance(value, int | float) or value < 0:
-                raise ValueError(f"risk setting `{f.name}` must be a number >= 0 or None, got {value!r}")
+                raise InputError(f"risk setting `{f.name}` must be a number >= 0 or None, got {value!r}")
 
     @classmethod
     def permissive(cls, **overrides) -> RiskConfig:
@@ -55,26 +61,58 @@ class RiskConfig:
 
 @dataclass(frozen=True)
 class BacktestConfig:
-    """Matching and sizing settings (guide "Backtest Matching Rules") plus the risk rules."""
+    """Matching and sizing settings (guide "Backtest Matching Rules") plus the risk rules.
 
-    initial_cash: float = 100_000.0
+    ``initial_cash`` and ``risk`` default to ``None``, "not given": a run
+    specification fills them from the ``backtest()`` arguments, the strategy's
+    own defaults or the library defaults (``DEFAULT_INITIAL_CASH``,
+    ``RiskConfig()``), and reports a conflict when an argument and this config
+    both give one. ``resolved()`` fills what is still ``None``.
+    """
+
+    initial_cash: float | None = None
     slippage_bps: float = 2.0
     commission_per_share: float = 0.005
     position_size_ratio: float = 0.02
-    risk: RiskConfig = field(default_factory=RiskConfig)
+    risk: RiskConfig | None = None
     benchmark: str | None = "SPY"
 
     def __post_init__(self):
-        if not self.initial_cash > 0:
-            raise ValueError(f"`initial_cash` must be positive, got {self.initial_cash!r}")
+        if self.initial_cash is not None and not (
+                isinstance(self.initial_cash, int | float) and not isinstance(self.initial_cash, bool)
+                and math.isfinite(self.initial_cash) and self.initial_cash > 0):
+            raise InputError(f"`initial_cash` must be a positive number, got {self.initial_cash!r}")
         for name in ("slippage_bps", "commission_per_share"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"`{name}` must be >= 0, got {getattr(self, name)!r}")
-        if not 0 < self.position_size_ratio <= 1:
-            raise ValueError(
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise InputError(f"`{name}` must be a number >= 0, got {value!r}")
+        if not (isinstance(self.position_size_ratio, int | float) and 0 < self.position_size_ratio <= 1):
+            raise InputError(
                 f"`position_size_ratio` must be in (0, 1], got {self.position_size_ratio!r} (0.02 is 2% of equity)"
             )
+        if self.risk is not None and not isinstance(self.risk, RiskConfig):
+            raise InputError(f"`risk` must be a RiskConfig, got {type(self.risk).__name__}")
+        if self.benchmark is not None and not isinstance(self.benchmark, str):
+            raise InputError(f"`benchmark` must be a ticker like 'SPY' or None, got {self.benchmark!r}")
 
     def with_changes(self, **changes) -> BacktestConfig:
         """A copy with some settings changed."""
         return replace(self, **changes)
+
+    def resolved(self) -> BacktestConfig:
+        """This config with the library defaults in place of every setting left ``None``."""
+        if self.initial_cash is not None and self.risk is not None:
+            return self
+        return replace(self, initial_cash=float(self.initial_cash or DEFAULT_INITIAL_CASH),
+                       risk=self.risk if self.risk is not None else RiskConfig())
+
+    def to_dict(self) -> dict:
+        """Plain data (JSON-ready): every setting, the risk rules as a nested dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> BacktestConfig:
+        """The config ``to_dict`` gave."""
+        data = dict(data)
+        risk = data.pop("risk", None)
+        return cls(**data, risk=RiskConfig(**risk) if risk is not None else None)

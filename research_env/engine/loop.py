@@ -19,24 +19,16 @@ import pandas as pd
 
 from ..core.enums import OrderSide, OrderStatus, OrderType
 from ..core.models import Fill, Order, Signal
+from ..errors import StrategyError
 from .config import BacktestConfig
 from .events import OrderDenied, RiskRule
 from .matching import fill_price
 from .portfolio import Portfolio, PortfolioView
 from .risk import AccountView, OrderRequest, check_order, check_price_deviation, opening_quantity
 
-__all__ = ["BarLoop", "StrategyError"]
+__all__ = ["BarLoop"]
 
 Progress = Callable[[int, int], None]
-
-
-class StrategyError(RuntimeError):
-    """A strategy hook raised; the message names the strategy, the hook, the symbol and the bar time."""
-
-    def __init__(self, strategy: str, hook: str, symbol: str | None, timestamp: datetime | None, error: BaseException):
-        where = f" on the {symbol} bar of {timestamp:%Y-%m-%d %H:%M:%S%z}" if timestamp is not None else ""
-        super().__init__(f"strategy `{strategy}` raised in {hook}(){where}: {type(error).__name__}: {error}")
-        self.strategy, self.hook, self.symbol, self.timestamp = strategy, hook, symbol, timestamp
 
 
 class _SymbolFeed:
@@ -58,6 +50,7 @@ class BarLoop:
 
     def __init__(self, strategy, frames: dict[str, pd.DataFrame], timeframe: str, sources: dict[str, str],
                  session_dates: Callable[[pd.DatetimeIndex], np.ndarray], config: BacktestConfig):
+        config = config.resolved()
         self.strategy = strategy
         self.config = config
         self.risk = config.risk
@@ -71,7 +64,8 @@ class BarLoop:
             self.feeds[symbol] = _SymbolFeed(symbol, history)
         self._frames = list(frames.values())
         self.timeline = _timeline(self._frames)
-        strategy._attach_broker(self)
+        self.context = _Context(self)
+        strategy._attach_context(self.context)
         self.days = session_dates(self.timeline)
         self.fills: list[Fill] = []
         self.orders: list[Order] = []
@@ -85,6 +79,7 @@ class BarLoop:
         self._day_start_equity = config.initial_cash
         self._equity_now = config.initial_cash
         self._now: datetime | None = None
+        self._equity_curve: list[float] = []
 
     # --- the loop ------------------------------------------------------
     def run(self, progress: Progress | None = None) -> None:
@@ -112,7 +107,7 @@ class BarLoop:
         new_day = np.concatenate(([True], days[1:] != days[:-1])).tolist() if total else []
         max_dd = self.risk.max_drawdown
         halt_below = self._peak * (1 - max_dd) if max_dd is not None else -np.inf
-        equity_curve: list[float] = []
+        equity_curve = self._equity_curve = []
         record = equity_curve.append
         for k, step in enumerate(steps):
             for feed in step:
@@ -275,11 +270,6 @@ class BarLoop:
                 feed.pending = [o for o in feed.pending if o.status is OrderStatus.SUBMITTED]
 
     # --- requests from the strategy ------------------------------------
-    @property
-    def now(self) -> datetime | None:
-        """Close time of the bar being processed (None before the first)."""
-        return self._now
-
     def cancel(self, order_id: str) -> bool:
         """Cancel a pending order; False when no pending order has that id."""
         for feed in self.feeds.values():
@@ -324,6 +314,74 @@ class BarLoop:
             getattr(self.strategy, hook)()
         except Exception as e:
             raise StrategyError(self.strategy.name, hook, None, self._now, e) from e
+
+
+class _Context:
+    """The run as its strategy sees it (``research_env.strategy.context.StrategyContext``), over one ``BarLoop``.
+
+    ``account`` and ``settings`` are plain attributes (the account is read on
+    every bar by some strategies); the timeline and the last-of-step flags are
+    built on first use, so class-style strategies never pay for them.
+    """
+
+    __slots__ = ("_loop", "account", "settings", "_timeline", "_last")
+
+    def __init__(self, loop: BarLoop):
+        self._loop = loop
+        self.account = loop.account
+        self.settings = loop.config
+        self._timeline: list[datetime] | None = None
+        self._last: dict[str, list[bool]] | None = None
+
+    @property
+    def now(self) -> datetime | None:
+        """Close time of the bar being processed (None before the first)."""
+        return self._loop._now
+
+    @property
+    def timeline(self) -> list[datetime]:
+        """Every bar time of every symbol, once, in order, as UTC datetimes (shared: do not modify)."""
+        times = self._timeline
+        if times is None:
+            loop = self._loop
+            feeds = list(loop.feeds.values())
+            times = feeds[0].history.times if len(feeds) == 1 else loop.timeline.to_pydatetime().tolist()
+            self._timeline = times
+        return times
+
+    def last_of_step(self, symbol: str) -> list[bool] | None:
+        """Per bar of ``symbol``: is it the last bar the loop feeds at its time? None with one symbol."""
+        loop = self._loop
+        if len(loop.feeds) == 1:
+            return None
+        last = self._last
+        if last is None:
+            last = self._last = _last_of_step(list(loop.feeds), loop._frames, loop.timeline)
+        return last[symbol]
+
+    def cancel(self, order_id: str) -> bool:
+        """Cancel a pending order; False when no pending order has that id."""
+        return self._loop.cancel(order_id)
+
+    @property
+    def equity(self) -> tuple[float, ...]:
+        """Equity recorded at the end of each bar time so far."""
+        return tuple(self._loop._equity_curve)
+
+    @property
+    def fills(self) -> tuple[Fill, ...]:
+        """Fills so far, in order."""
+        return tuple(self._loop.fills)
+
+    @property
+    def orders(self) -> tuple[Order, ...]:
+        """Orders accepted so far, in submission order."""
+        return tuple(self._loop.orders)
+
+    @property
+    def denials(self) -> tuple[OrderDenied, ...]:
+        """Orders denied so far."""
+        return tuple(self._loop.denials)
 
 
 def _counted(orders: list[Order], joining: str | None = None) -> list[Order]:
@@ -380,3 +438,13 @@ def _steps(feeds: list[_SymbolFeed], frames: list[pd.DataFrame], timeline: pd.Da
         for k in np.searchsorted(union, frame.index.as_unit("ns").asi8).tolist():
             steps[k].append(feed)
     return steps
+
+
+def _last_of_step(symbols: list[str], frames: list[pd.DataFrame], timeline: pd.DatetimeIndex) -> dict[str, list[bool]]:
+    """Per symbol, per bar: whether it is the last bar ``_steps`` feeds at its time (symbols in the given order)."""
+    union = timeline.as_unit("ns").asi8
+    positions = [np.searchsorted(union, frame.index.as_unit("ns").asi8) for frame in frames]
+    owner = np.full(len(union), -1)
+    for i, pos in enumerate(positions):
+        owner[pos] = i
+    return {symbol: (owner[pos] == i).tolist() for i, (symbol, pos) in enumerate(zip(symbols, positions, strict=True))}

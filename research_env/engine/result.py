@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -13,6 +14,9 @@ from ..core.models import Fill, Order, Trade
 from .config import BacktestConfig
 from .events import OrderDenied
 from .metrics import LABELS, Metrics
+
+if TYPE_CHECKING:
+    from ..run_spec import RunSpec
 
 __all__ = ["BacktestResult", "format_metric"]
 
@@ -24,7 +28,8 @@ _MONEY = {"final_equity", "total_commission"}
 class BacktestResult:
     """Equity, drawdown, fills, round trips, denials, metrics and provenance of one run.
 
-    ``closes`` holds each symbol's close prices over the run (for price charts).
+    ``closes`` holds each symbol's close prices over the run (for price charts);
+    ``spec`` the ``RunSpec`` that produced it (replay it with ``backtest``).
     """
 
     strategy: str
@@ -48,6 +53,7 @@ class BacktestResult:
     warnings: list[str] = field(default_factory=list)
     logs: list[tuple] = field(default_factory=list)
     closes: dict[str, pd.Series] = field(default_factory=dict)
+    spec: RunSpec | None = None
 
     # --- provenance ----------------------------------------------------
     @property
@@ -115,6 +121,7 @@ class BacktestResult:
             "trades": json.loads(self.trades_frame().to_json(orient="records", date_format="iso")),
             "warnings": self.warnings,
             "logs": [[t.isoformat() if t is not None else None, m] for t, m in self.logs],
+            "spec": self.spec.to_dict() if self.spec is not None else None,
         }
 
     def to_json(self, **kwargs) -> str:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import traceback
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ..engine.loop import StrategyError
+from ..errors import StrategyError
 
-__all__ = ["NotebookStrategyError", "user_frames"]
+__all__ = ["NotebookStrategyError"]
 
-_PACKAGE = Path(__file__).resolve().parents[1]
-_BUNDLED = _PACKAGE / "bundled_strategies"
 _NEW_YORK = ZoneInfo("America/New_York")
 
 
@@ -20,38 +16,27 @@ class NotebookStrategyError(StrategyError):
 
     IPython calls ``_render_traceback_`` instead of printing the full chain, so
     the cell fails (papermill stops, ``%backtest`` returns nothing) with a short
-    readable report and the kernel carries on.
+    readable report and the kernel carries on. Works the same for an error that
+    came back from a worker process (its frames travel as text).
     """
 
     @classmethod
     def from_error(cls, error: StrategyError) -> NotebookStrategyError:
         """The same failure, rendered for the notebook; ``__cause__`` stays the user's exception."""
-        cause = error.__cause__ or error
-        wrapped = cls(error.strategy, error.hook, error.symbol, error.timestamp, cause)
-        wrapped.__cause__ = cause
+        wrapped = cls.__new__(cls, *error.args)
+        wrapped.args = error.args
+        wrapped.__dict__.update(error.__dict__)
+        wrapped.__cause__ = error.__cause__
         return wrapped
 
     def _render_traceback_(self) -> list[str]:
-        cause = self.__cause__ or self
         where = f"strategy `{self.strategy}` raised in {self.hook}()"
         if self.symbol is not None:
             where += f" on the {self.symbol} bar"
         if self.timestamp is not None:
             where += f" of {self.timestamp.astimezone(_NEW_YORK):%Y-%m-%d %H:%M} New York"
-        lines = [f"StrategyError: {where}", f"  {type(cause).__name__}: {cause}"]
-        frames = user_frames(cause)
-        if frames:
+        lines = [f"StrategyError: {where}", f"  {self.error_type}: {self.error_message}"]
+        if self.user_traceback:
             lines.append("Your code (most recent call last):")
-            lines.extend(line.rstrip("\n") for line in traceback.format_list(frames))
+            lines.extend(self.user_traceback)
         return lines
-
-
-def user_frames(error: BaseException) -> list[traceback.FrameSummary]:
-    """The frames of ``error``'s traceback outside research-env's own modules (bundled strategies count as user's)."""
-    frames = []
-    for frame in traceback.extract_tb(error.__traceback__):
-        path = Path(frame.filename)
-        ours = path.is_relative_to(_PACKAGE) and not path.is_relative_to(_BUNDLED)
-        if not ours:
-            frames.append(frame)
-    return frames

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
-
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ._args import input_errors, parse_pairs, parse_symbols, resolve_strategy
+from ._args import input_errors, resolve_strategy
+from .running import run_backtest
 
-__all__ = ["BacktestMagics", "run_backtest"]
+__all__ = ["BacktestMagics"]
 
 
 @magics_class
@@ -24,7 +23,7 @@ class BacktestMagics(Magics):
     @argument("--start", help="first session date, e.g. 2023-01-01 (default: a year before --end)")
     @argument("--end", help="end date, exclusive (default: today)")
     @argument("--timeframe", help="1m, 5m, 15m, 30m, 1h or 1d (default: the strategy's timeframe)")
-    @argument("--cash", type=float, default=100_000.0, help="initial cash (default 100000)")
+    @argument("--cash", type=float, help="initial cash (default: the strategy's own, else 100000)")
     @argument("--param", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
               help="override strategy parameters, e.g. --param fast_period=20 slow_period=50")
     @argument("--data", help="bar store folder (default: $RESEARCH_ENV_DATA or the checkout's data/)")
@@ -45,11 +44,14 @@ class BacktestMagics(Magics):
 
             res = %backtest dual_ma_crossover --symbols SPY --start 2023-01-01 --end 2024-01-01 --param fast_period=5
         """
+        from ..strategy.params import parse_pairs
+
         args = parse_argstring(self.backtest, line)
         strategy = resolve_strategy(args.strategy, self.shell.user_ns)
-        kwargs = {"symbols": parse_symbols(args.symbols), "start": args.start, "end": args.end,
+        kwargs = {"symbols": args.symbols, "start": args.start, "end": args.end,
                   "timeframe": args.timeframe, "initial_cash": args.cash, "data": args.data}
-        params = parse_pairs(args.param, "--param")
+        with input_errors():
+            params = parse_pairs(args.param, "--param")
         if args.interactive:
             from .widgets import interact
 
@@ -58,23 +60,6 @@ class BacktestMagics(Magics):
             return _show(explorer, args.quiet)
         result = run_backtest(strategy, params=params, **kwargs)
         return _show(result, args.quiet)
-
-
-def run_backtest(strategy, *, params: dict | None = None, progress_label: str | None = None, **kwargs):
-    """``research_env.backtest`` with a progress bar, warnings shown in the report only, and notebook errors."""
-    from ..api import backtest
-    from ..engine.loop import StrategyError
-    from ._errors import NotebookStrategyError
-    from .progress import Progress
-
-    label = progress_label or f"backtest {getattr(strategy, '__name__', strategy)}"
-    with warnings.catch_warnings(), input_errors(), Progress(label) as progress:
-        warnings.simplefilter("ignore")  # backtest() keeps them in result.warnings, which the report shows
-        try:
-            result = backtest(strategy, params=params, progress=progress, **kwargs)
-        except StrategyError as e:
-            raise NotebookStrategyError.from_error(e) from e.__cause__
-    return result
 
 
 def _show(obj, quiet: bool):

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..engine.metrics import LABELS
+from ..errors import InputError
 
 __all__ = [
     "METRIC_COLUMNS",
@@ -159,18 +160,18 @@ def sweep_heatmap(frame: pd.DataFrame, x: str | None = None, y: str | None = Non
     """
     params, metrics = sweep_columns(frame, params)
     if not params:
-        raise ValueError("the sweep frame has no parameter columns before its metric columns")
+        raise InputError("the sweep frame has no parameter columns before its metric columns")
     if not metrics:
-        raise ValueError(f"the sweep frame has no metric columns; expected some of {', '.join(LABELS)}")
+        raise InputError(f"the sweep frame has no metric columns; expected some of {', '.join(LABELS)}")
     if metric not in metrics:
-        raise ValueError(f"`metric` {metric!r} is not a column of the sweep; choose one of {', '.join(metrics)}")
+        raise InputError(f"`metric` {metric!r} is not a column of the sweep; choose one of {', '.join(metrics)}")
     if len(params) == 1:
         return _sweep_bars(frame, params[0], metrics, metric)
     x = x or params[0]
     y = y or next(p for p in params if p != x)
     for name, value in (("x", x), ("y", y)):
         if value not in params:
-            raise ValueError(f"`{name}` {value!r} is not a parameter of the sweep; choose one of {', '.join(params)}")
+            raise InputError(f"`{name}` {value!r} is not a parameter of the sweep; choose one of {', '.join(params)}")
     rest = [p for p in params if p not in (x, y)]
     slices, labels = _slices(frame, rest)
     xs = sorted(frame[x].unique())
@@ -265,7 +266,7 @@ def walk_forward_figure(frame: pd.DataFrame, metric: str = "sharpe_ratio") -> go
     columns = [c for c in frame.columns if str(c).endswith(metric) and pd.api.types.is_numeric_dtype(frame[c])]
     if not columns:
         have = ", ".join(map(str, frame.columns))
-        raise ValueError(f"the walk-forward frame has no column ending in {metric!r}; it has {have}")
+        raise InputError(f"the walk-forward frame has no column ending in {metric!r}; it has {have}")
     folds = [str(v) for v in (frame["fold"] if "fold" in frame.columns else range(1, len(frame) + 1))]
     details = [c for c in frame.columns if c not in columns and c != "fold" and c not in LABELS
                and not str(c).startswith(("oos_", "in_sample_"))]

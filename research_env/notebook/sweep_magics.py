@@ -5,11 +5,10 @@ from __future__ import annotations
 import ast
 import inspect
 
-from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ._args import parse_grid, parse_pairs, parse_symbols, resolve_strategy
+from ._args import input_errors, resolve_strategy
 
 __all__ = ["SweepMagics", "sweep_function"]
 
@@ -28,7 +27,7 @@ class SweepMagics(Magics):
     @argument("--start", help="first session date, e.g. 2023-01-01")
     @argument("--end", help="end date, exclusive")
     @argument("--timeframe", help="1m, 5m, 15m, 30m, 1h or 1d")
-    @argument("--cash", type=float, help="initial cash (default 100000)")
+    @argument("--cash", type=float, help="initial cash (default: the strategy's own, else 100000)")
     @argument("--metric", default="sharpe_ratio", help="metric that ranks the combinations and that the heatmap "
                                                        "shows first (default sharpe_ratio)")
     @argument("--walk-forward", type=int, metavar="SPLITS",
@@ -50,13 +49,15 @@ class SweepMagics(Magics):
 
             sw = %sweep dual_ma_crossover --symbols SPY --grid fast_period=5,10,20 slow_period=30:90:30
         """
+        from ..strategy.params import parse_pairs
+        from ..sweeps import parse_grid
+
         args = parse_argstring(self.sweep, line)
         run = sweep_function()
-        kwargs = {"symbols": parse_symbols(args.symbols), "start": args.start, "end": args.end,
-                  "timeframe": args.timeframe, "param_grid": parse_grid(args.grid), "metric": args.metric}
-        if args.cash is not None:
-            kwargs["initial_cash"] = args.cash
-        kwargs.update({k: _value(v) for k, v in parse_pairs(args.option, "--option").items()})
+        with input_errors():
+            kwargs = {"symbols": args.symbols, "start": args.start, "end": args.end, "timeframe": args.timeframe,
+                      "param_grid": parse_grid(args.grid), "metric": args.metric, "initial_cash": args.cash}
+            kwargs.update({k: _value(v) for k, v in parse_pairs(args.option, "--option").items()})
         strategy = resolve_strategy(args.strategy, self.shell.user_ns)
         result = call_sweep(run, strategy, kwargs, "sweep")
         folds = None
@@ -84,19 +85,17 @@ def sweep_function():
 
 
 def call_sweep(run, strategy, kwargs: dict, label: str):
-    """Call a sweep function with a progress bar, turning bad input into ``UsageError``."""
-    from ..engine.loop import StrategyError
+    """Call a sweep function with a progress bar, turning bad input (``InputError``) into ``UsageError``."""
+    from ..errors import StrategyError
     from ._errors import NotebookStrategyError
     from .progress import Progress
 
     name = getattr(strategy, "__name__", strategy)
-    with Progress(f"{label} {name}", unit="combination") as progress:
+    with Progress(f"{label} {name}", unit="combination") as progress, input_errors():
         try:
             return run(strategy, **kwargs, progress=progress)
         except StrategyError as e:
             raise NotebookStrategyError.from_error(e) from e.__cause__
-        except (ValueError, TypeError, FileNotFoundError) as e:
-            raise UsageError(str(e)) from e
 
 
 def _value(text: str):

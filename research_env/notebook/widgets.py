@@ -130,7 +130,7 @@ class ParameterExplorer(widgets.VBox):
         return {**self._fixed, **{name: control.value for name, control in self.controls.items()}}
 
     def _backtest(self, params: dict):
-        from .backtest_magics import run_backtest
+        from .running import run_backtest
 
         label = f"backtest {getattr(self.strategy, '__name__', self.strategy)}"
         return run_backtest(self.strategy, params=params, progress_label=label, **self._kwargs)
@@ -199,7 +199,7 @@ def _label(key: str) -> str:
     return LABELS[key]
 
 
-def interact(strategy, symbols=None, start=None, end=None, timeframe=None, initial_cash: float = 100_000.0,
+def interact(strategy, symbols=None, start=None, end=None, timeframe=None, initial_cash: float | None = None,
              params: Mapping | None = None, data=None, *, ranges: Mapping | None = None, risk=None,
              config=None) -> ParameterExplorer:
     """Sliders for ``strategy``'s parameters that re-run the backtest and update the chart in place.

@@ -8,6 +8,7 @@ import numpy as np
 import talib
 
 from ..core.models import Bar, Signal, Tick
+from .context import ReadOnlyAccount, StrategyContext
 from .history import BarHistory
 from .indicators import Indicators
 
@@ -34,7 +35,7 @@ class StrategyBase(ABC):
         self.name = name
         self.symbols = [str(s).upper() for s in symbols]
         self._bars: dict[str, BarHistory] = {}
-        self._broker = None
+        self._context: StrategyContext | None = None
         self._logs: list[tuple] = []
         self._indicators: dict[str, Indicators] = {}
 
@@ -102,30 +103,33 @@ class StrategyBase(ABC):
 
     def log(self, message: str) -> None:
         """Record a line for the backtest report (``result.logs``), stamped with the current bar time."""
-        now = self._broker.now if self._broker is not None else None
+        now = self._context.now if self._context is not None else None
         self._logs.append((now, str(message)))
 
-    def _attach_broker(self, broker) -> None:
-        """Called by the engine before the first bar: where ``cancel_order`` and ``account`` go."""
-        self._broker = broker
+    def _attach_context(self, context: StrategyContext) -> None:
+        """Called by the engine before the first bar with its ``StrategyContext``.
+
+        ``log`` reads the context's clock; ``cancel_order`` and ``account`` go through it.
+        """
+        self._context = context
 
     def cancel_order(self, order_id: str) -> bool:
         """Cancel one of this strategy's pending orders (e.g. a GTC limit); False if none has that id."""
-        if self._broker is None:
+        if self._context is None:
             raise RuntimeError("cancel_order() works while the engine runs this strategy")
-        return self._broker.cancel(order_id)
+        return self._context.cancel(order_id)
 
     @property
-    def account(self):
+    def account(self) -> ReadOnlyAccount:
         """Read-only view of the portfolio (cash, equity, positions, pending orders) during a run.
 
         The guide's strategies track positions themselves through ``on_trade``;
         this view is for strategies (and the function-style adapter) that prefer
         to ask.
         """
-        if self._broker is None:
+        if self._context is None:
             raise RuntimeError("`account` is available while the engine runs this strategy")
-        return self._broker.account
+        return self._context.account
 
     def get_parameters(self) -> dict:
         """The current values of the attributes named in ``parameters``."""

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import talib
 
+from ..errors import InputError
+
 __all__ = ["Indicators"]
 
 _FIELDS = ("open", "high", "low", "close", "volume")
@@ -169,5 +171,5 @@ def _period(value, name: str) -> int:
         return value
     period = int(value)
     if period != value or period < 1:
-        raise ValueError(f"`{name}` period must be a positive whole number, got {value!r}")
+        raise InputError(f"`{name}` period must be a positive whole number, got {value!r}")
     return period

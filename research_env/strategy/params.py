@@ -6,12 +6,13 @@ import ast
 import difflib
 import inspect
 
+from ..errors import InputError
 from .base import StrategyBase
 
-__all__ = ["ParameterError", "coerce_value", "instantiate", "strategy_defaults"]
+__all__ = ["ParameterError", "coerce_value", "instantiate", "parse_pairs", "strategy_defaults"]
 
 
-class ParameterError(ValueError):
+class ParameterError(InputError):
     """A parameter override names nothing the strategy accepts, or has the wrong type."""
 
 
@@ -23,6 +24,24 @@ def strategy_defaults(cls: type[StrategyBase]) -> dict:
             continue
         defaults[name] = None if p.default is p.empty else p.default
     return defaults
+
+
+def parse_pairs(items: list[str], option: str) -> dict[str, str]:
+    """``["a=1", "b='x'"]`` -> ``{"a": "1", "b": "x"}``: the ``NAME=VALUE`` options of the CLI and the magics.
+
+    Values stay text (the strategy's defaults type them, see ``coerce_value``);
+    one pair of quotes around a value is dropped. A malformed item names ``option``.
+    """
+    pairs = {}
+    for text in items:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(f"{option} expects NAME=VALUE, got {text!r}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        pairs[name.strip()] = value
+    return pairs
 
 
 def coerce_value(name: str, value, default):

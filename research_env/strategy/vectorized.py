@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 import talib
 
+from ..errors import InputError
+
 __all__ = [
     "MovingAverageCross",
     "VectorizedStrategy",
@@ -81,9 +83,9 @@ class MovingAverageCross:
 
     def __post_init__(self):
         if self.average not in ("sma", "ema"):
-            raise ValueError(f"MovingAverageCross `average` must be 'sma' or 'ema', got {self.average!r}")
+            raise InputError(f"MovingAverageCross `average` must be 'sma' or 'ema', got {self.average!r}")
         if self.rule not in ("guide", "strict"):
-            raise ValueError(f"MovingAverageCross `rule` must be 'guide' or 'strict', got {self.rule!r}")
+            raise InputError(f"MovingAverageCross `rule` must be 'guide' or 'strict', got {self.rule!r}")
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -113,7 +115,7 @@ def bollinger_bands(series, period: int = 20, std_dev: float = 2.0):
     """``(upper, mid, lower)`` Bollinger Bands (TA-Lib ``BBANDS``, SMA middle, population std)."""
     std_dev = float(std_dev)
     if not np.isfinite(std_dev) or std_dev < 0:
-        raise ValueError(f"`std_dev` of bollinger_bands must be a number >= 0, got {std_dev!r}")
+        raise InputError(f"`std_dev` of bollinger_bands must be a number >= 0, got {std_dev!r}")
     return _per_column(talib.BBANDS, (series,), outputs=3, timeperiod=_period(period, "bollinger_bands"),
                        nbdevup=std_dev, nbdevdn=std_dev, matype=0)
 
@@ -124,7 +126,7 @@ def _per_column(function, inputs: tuple, outputs: int = 1, **settings):
     first = frames[0]
     for other in frames[1:]:
         if other.shape != first.shape:
-            raise ValueError(f"inputs must have the same shape; got {first.shape} and {other.shape}")
+            raise InputError(f"inputs must have the same shape; got {first.shape} and {other.shape}")
     results = apply_columns(function, [f.to_numpy(dtype=np.float64) for f in frames], outputs, **settings)
     wrapped = tuple(_wrap(out, inputs[0]) for out in results)
     return wrapped if outputs > 1 else wrapped[0]
@@ -172,5 +174,5 @@ def _period(value, name: str) -> int:
     except (TypeError, ValueError):
         period = None
     if period is None or period != value or period < 1 or isinstance(value, bool):
-        raise ValueError(f"`{name}` period must be a positive whole number, got {value!r}")
+        raise InputError(f"`{name}` period must be a positive whole number, got {value!r}")
     return period

@@ -5,13 +5,15 @@
 full ``BacktestResult``. Kernels live in ``nb.py``; codes in ``enums.py``.
 """
 
-from ._api import resolve_strategy, risk_notes, sweep, vectorized_backtest, walk_forward
+from ..run_spec import DEFAULT_MAX_COMBINATIONS, DEFAULT_MAX_YEARS
+from ._api import risk_notes, sweep, vectorized_backtest, walk_forward
 from ._errors import GridError, SignalError, SweepError
-from ._grid import DEFAULT_MAX_COMBINATIONS, check_grid, expand_grid, parse_values
+from ._grid import check_grid, expand_grid, parse_grid, parse_values
 from .result import SweepResult, WalkForwardResult
 
 __all__ = [
     "DEFAULT_MAX_COMBINATIONS",
+    "DEFAULT_MAX_YEARS",
     "GridError",
     "SignalError",
     "SweepError",
@@ -19,8 +21,8 @@ __all__ = [
     "WalkForwardResult",
     "check_grid",
     "expand_grid",
+    "parse_grid",
     "parse_values",
-    "resolve_strategy",
     "risk_notes",
     "sweep",
     "vectorized_backtest",

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import inspect
 import math
-import os
-import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -16,22 +11,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._seed_aliases import install_seed_aliases
-from ..api import benchmark_closes, date_range, resolve_bars
+from ..api import benchmark_closes, resolve_bars, with_deadline
 from ..core.enums import OrderSide, OrderType
 from ..core.models import Fill
-from ..data import BarData, BarDataError, BarStore, check_timeframe, load_bars, session_dates
+from ..data import BarData, BarDataError, BarStore, load_bars, session_dates
 from ..engine.config import BacktestConfig, RiskConfig
 from ..engine.events import OrderDenied, RiskRule
 from ..engine.metrics import compute_metrics, drawdown_series
 from ..engine.result import BacktestResult
 from ..engine.trades import round_trips
-from ..strategy.base import StrategyBase
-from ..strategy.loader import StrategyLoadError, load_strategy_class, load_strategy_file, strategy_search_path
-from ..strategy.params import coerce_value, instantiate, strategy_defaults
-from ..strategy.vectorized import VectorizedStrategy
+from ..run_spec import DEFAULT_MAX_COMBINATIONS, DEFAULT_MAX_YEARS, build_run
+from ..strategy.params import coerce_value, strategy_defaults
 from ._errors import SweepError
-from ._grid import DEFAULT_MAX_COMBINATIONS, check_grid, expand_grid
+from ._grid import check_grid, expand_grid
 from ._market import Market, config_vector, market_arrays
 from ._parallel import run_bar_sweep
 from ._vectorized import VectorizedRunner
@@ -42,7 +34,6 @@ from .result import SweepResult, WalkForwardResult, metric_row, rank_key
 __all__ = ["sweep", "vectorized_backtest", "walk_forward"]
 
 Progress = Callable[[int, int], None]
-DEFAULT_MAX_YEARS = 3.0
 _MODES = ("auto", "vectorized", "bar")
 
 
@@ -54,7 +45,7 @@ def sweep(
     timeframe: str | None = None,
     param_grid: dict | None = None,
     *,
-    initial_cash: float = 100_000.0,
+    initial_cash: float | None = None,
     data=None,
     risk: RiskConfig | None = None,
     config: BacktestConfig | None = None,
@@ -67,6 +58,8 @@ def sweep(
     max_workers: int | None = None,
     max_combinations: int | None = DEFAULT_MAX_COMBINATIONS,
     max_years: float | None = DEFAULT_MAX_YEARS,
+    allow_demo: bool | None = None,
+    timeout: float | None = None,
     progress: Progress | None = None,
 ) -> SweepResult:
     """Backtest every combination of ``param_grid`` and return their metrics.
@@ -86,13 +79,16 @@ def sweep(
     ``executor`` (any ``concurrent.futures.Executor``) or on a
     ``dask.distributed`` ``client``. ``max_combinations`` (500) and
     ``max_years`` (3) are the guide's limits; pass larger values (or
-    ``None``) to raise them. ``progress(done, total)`` is called as
-    combinations finish.
+    ``None``) to raise them. ``allow_demo=False`` refuses synthetic demo
+    bars; ``timeout`` stops a sweep that takes longer (seconds).
+    ``progress(done, total)`` is called as combinations finish. Unset
+    arguments resolve as for ``backtest()`` (see ``research_env.run_spec``).
     """
     t0 = time.perf_counter()
     job = _prepare(strategy, symbols, start, end, timeframe, param_grid, initial_cash, risk, config, quantity,
-                   mode, max_combinations, max_years, metric)
-    bars = resolve_bars(data, job.symbols, job.start, job.end, job.timeframe)
+                   mode, max_combinations, max_years, metric, data, allow_demo, timeout, progress)
+    progress = job.progress
+    bars = resolve_bars(data, job.symbols, job.start, job.end, job.timeframe, allow_demo=job.spec.allow_demo)
     if job.kind == "vectorized":
         market = _market(bars, job, data)
         runner = VectorizedRunner(job.strategy, market, config_vector(job.config, quantity), fused=fused)
@@ -104,7 +100,7 @@ def sweep(
     else:
         kind = "bar-by-bar"
         shared = _with_benchmark(bars, data, job.config, job.start, job.end, job.timeframe)
-        results = run_bar_sweep(job.strategy, job.combos, job.symbols, job.start, job.end, job.timeframe, shared,
+        results = run_bar_sweep(job.loaded, job.combos, job.symbols, job.start, job.end, job.timeframe, shared,
                                 job.config, executor=executor, client=client, max_workers=max_workers,
                                 progress=progress)
         rows = [metric_row(c, m, d) for c, (m, d) in zip(job.combos, results, strict=True)]
@@ -131,7 +127,7 @@ def walk_forward(
     test: int | None = None,
     anchored: bool = False,
     metric: str = "sharpe_ratio",
-    initial_cash: float = 100_000.0,
+    initial_cash: float | None = None,
     data=None,
     risk: RiskConfig | None = None,
     config: BacktestConfig | None = None,
@@ -143,6 +139,8 @@ def walk_forward(
     max_workers: int | None = None,
     max_combinations: int | None = DEFAULT_MAX_COMBINATIONS,
     max_years: float | None = DEFAULT_MAX_YEARS,
+    allow_demo: bool | None = None,
+    timeout: float | None = None,
     progress: Progress | None = None,
 ) -> WalkForwardResult:
     """Walk-forward evaluation: per fold, sweep the grid in sample, keep the best by ``metric``, and
@@ -159,8 +157,9 @@ def walk_forward(
     """
     t0 = time.perf_counter()
     job = _prepare(strategy, symbols, start, end, timeframe, param_grid, initial_cash, risk, config, quantity,
-                   mode, max_combinations, max_years, metric)
-    bars = resolve_bars(data, job.symbols, job.start, job.end, job.timeframe)
+                   mode, max_combinations, max_years, metric, data, allow_demo, timeout, progress)
+    progress = job.progress
+    bars = resolve_bars(data, job.symbols, job.start, job.end, job.timeframe, allow_demo=job.spec.allow_demo)
     days = np.unique(np.concatenate([session_dates(bars.frames[s].index) for s in job.symbols]))
     windows = fold_windows(len(days), splits, train, test, anchored)
     key = rank_key(metric)
@@ -187,14 +186,14 @@ def walk_forward(
         for n, (a, b, c, d) in enumerate(windows):
             train_start, train_end = _bounds(days, a, b)
             part = _slice(shared, days[a], days[b - 1])
-            results = run_bar_sweep(job.strategy, job.combos, job.symbols, train_start, train_end, job.timeframe,
+            results = run_bar_sweep(job.loaded, job.combos, job.symbols, train_start, train_end, job.timeframe,
                                     part, job.config, executor=executor, client=client, max_workers=max_workers,
                                     progress=tick(n * (len(job.combos) + 1)))
             rows = [metric_row(p, m, dn) for p, (m, dn) in zip(job.combos, results, strict=True)]
             best = sorted(rows, key=key)[0]
             test_start, test_end = _bounds(days, c, d)
             oos_part = _slice(shared, days[c], days[d - 1])
-            (oos_m, oos_d), = run_bar_sweep(job.strategy, [best["params"]], job.symbols, test_start, test_end,
+            (oos_m, oos_d), = run_bar_sweep(job.loaded, [best["params"]], job.symbols, test_start, test_end,
                                             job.timeframe, oos_part, job.config, max_workers=1)
             folds.append(_fold(n, days, (a, b, c, d), best, metric_row(best["params"], oos_m, oos_d)))
             if progress is not None:
@@ -212,12 +211,13 @@ def vectorized_backtest(
     timeframe: str | None = None,
     params: dict | None = None,
     *,
-    initial_cash: float = 100_000.0,
+    initial_cash: float | None = None,
     data=None,
     risk: RiskConfig | None = None,
     config: BacktestConfig | None = None,
     quantity: float | None = None,
     fused: bool = True,
+    allow_demo: bool | None = None,
 ) -> BacktestResult:
     """One combination of a vectorized strategy on the sweep kernel, as a full ``BacktestResult``.
 
@@ -227,8 +227,9 @@ def vectorized_backtest(
     kernel records fills and denials, not the order book.
     """
     job = _prepare(strategy, symbols, start, end, timeframe, {k: [v] for k, v in (params or {}).items()} or None,
-                   initial_cash, risk, config, quantity, "vectorized", None, None, "total_return", allow_empty=True)
-    bars = resolve_bars(data, job.symbols, job.start, job.end, job.timeframe)
+                   initial_cash, risk, config, quantity, "vectorized", None, None, "total_return", data, allow_demo,
+                   None, None, allow_empty=True)
+    bars = resolve_bars(data, job.symbols, job.start, job.end, job.timeframe, allow_demo=job.spec.allow_demo)
     market = _market(bars, job, data)
     runner = VectorizedRunner(job.strategy, market, config_vector(job.config, quantity), fused=fused)
     combo = job.combos[0] if job.combos else {}
@@ -254,7 +255,7 @@ def vectorized_backtest(
         timeframe=job.timeframe, start=job.start.to_pydatetime(), end=job.end.to_pydatetime(), config=cfg,
         parameters=dict(combo), variables={}, equity=equity, drawdown=drawdown_series(equity, cfg.initial_cash),
         fills=fills, trades=trades, orders=[], denials=denials, data_sources={s: bars.sources[s] for s in job.symbols},
-        metrics=metrics, benchmark=bench, warnings=warnings_,
+        metrics=metrics, benchmark=bench, warnings=warnings_, spec=job.spec,
     )
 
 
@@ -332,134 +333,54 @@ def risk_notes(config: BacktestConfig, *, vectorized: bool) -> list[dict]:
 
 
 class _Job:
-    __slots__ = ("kind", "strategy", "name", "symbols", "timeframe", "start", "end", "grid", "combos", "config",
-                 "warnings")
+    __slots__ = ("kind", "strategy", "loaded", "name", "symbols", "timeframe", "start", "end", "grid", "combos",
+                 "config", "warnings", "spec", "progress")
 
 
 def _prepare(strategy, symbols, start, end, timeframe, param_grid, initial_cash, risk, config, quantity, mode,
-             max_combinations, max_years, metric, allow_empty=False) -> _Job:
+             max_combinations, max_years, metric, data, allow_demo, timeout, progress,
+             allow_empty=False) -> _Job:
     if mode not in _MODES:
         raise SweepError(f"`mode` must be one of {', '.join(_MODES)}, got {mode!r}")
     from .result import METRIC_NAMES
 
     if metric not in METRIC_NAMES:
         raise SweepError(f"`metric` {metric!r} is not a report metric; use one of {', '.join(METRIC_NAMES)}")
+    run = build_run(strategy, symbols=symbols, start=start, end=end, timeframe=timeframe, initial_cash=initial_cash,
+                    data=data, risk=risk, config=config, grid=param_grid, mode=mode,
+                    max_combinations=max_combinations, max_years=max_years, allow_demo=allow_demo, timeout=timeout)
+    spec = run.spec
     job = _Job()
     job.warnings = []
-    job.kind, job.strategy = resolve_strategy(strategy, mode)
-    if isinstance(symbols, str):
-        symbols = [s.strip() for s in symbols.split(",") if s.strip()]
-    if job.kind == "vectorized":
-        job.name = job.strategy.name or type(job.strategy).__name__
-        symbols = symbols or job.strategy.symbols
-        if not symbols:
-            raise SweepError(f"pass `symbols`: {type(job.strategy).__name__} sets no default symbols")
-        job.symbols = [str(s).upper() for s in symbols]
-        job.timeframe = check_timeframe(timeframe or job.strategy.timeframe or "1d")
-        schema = dict(job.strategy.param_schema or {})
+    job.spec, job.loaded = spec, run.strategy
+    job.symbols, job.timeframe = list(spec.symbols), spec.timeframe
+    job.start, job.end = spec.start_date, spec.end_date
+    job.config = spec.config
+    if run.vectorized:
+        job.kind, job.strategy = "vectorized", run.target
+        job.name = run.target.name or type(run.target).__name__
+        schema = dict(run.target.param_schema or {})
         known = list(schema) if schema else None
     else:
         if quantity is not None:
             raise SweepError("`quantity` is for vectorized sweeps; a bar-by-bar strategy sizes its own signals")
-        probe = instantiate(job.strategy, symbols, None)
-        job.name = probe.name
-        job.symbols = list(probe.symbols)
-        if not job.symbols:
-            raise SweepError("`symbols` is empty; pass e.g. symbols=['AAPL']")
-        job.timeframe = check_timeframe(timeframe or getattr(probe, "timeframe", None) or "1d")
+        job.kind, job.strategy = "bar", type(run.target)
+        job.name = run.target.name
         defaults = strategy_defaults(job.strategy)
         known, schema = list(defaults), {}
     if quantity is not None and not (isinstance(quantity, int | float) and quantity > 0):
         raise SweepError(f"`quantity` must be a positive number of shares, got {quantity!r}")
-    job.start, job.end = date_range(start, end)
-    _check_years(job.start, job.end, max_years)
+    _check_years(job.start, job.end, spec.max_years)
     if allow_empty and not param_grid:
         job.grid, job.combos = {}, [{}]
     else:
-        job.grid = check_grid(param_grid, known, job.name, max_combinations)
+        job.grid = check_grid(param_grid, known, job.name, spec.max_combinations)
         if job.kind == "bar":
             job.grid = {k: [coerce_value(k, v, defaults.get(k)) for v in vs] for k, vs in job.grid.items()}
         job.combos = expand_grid(job.grid)
     job.warnings.extend(_schema_warnings(job.grid, schema, job.name))
-    cfg = config or BacktestConfig()
-    job.config = cfg.with_changes(initial_cash=float(initial_cash) if config is None else cfg.initial_cash,
-                                  risk=risk or cfg.risk)
+    job.progress = with_deadline(progress, spec.timeout, f"the sweep of {job.name}")
     return job
-
-
-def resolve_strategy(spec, mode: str = "auto"):
-    """``("vectorized", instance)`` or ``("bar", StrategyBase class)`` from what the user named."""
-    if isinstance(spec, VectorizedStrategy) or (inspect.isclass(spec) and issubclass(spec, VectorizedStrategy)):
-        if mode == "bar":
-            raise SweepError(f"{_label(spec)} is a VectorizedStrategy; mode='bar' needs a StrategyBase strategy")
-        return "vectorized", spec() if inspect.isclass(spec) else spec
-    if isinstance(spec, StrategyBase) or (inspect.isclass(spec) and issubclass(spec, StrategyBase)):
-        if mode == "vectorized":
-            raise SweepError(f"{_label(spec)} is a bar-by-bar StrategyBase; mode='vectorized' needs a "
-                             "VectorizedStrategy (write one with generate_signals, see docs/sweeps.md)")
-        return "bar", spec if inspect.isclass(spec) else type(spec)
-    if isinstance(spec, os.PathLike) or (isinstance(spec, str) and (spec.endswith(".py") or os.sep in spec)):
-        return _from_file(Path(spec), mode)
-    if isinstance(spec, str):
-        if mode != "bar":
-            for folder in strategy_search_path():
-                for candidate in (folder / f"{spec}_vectorized.py", folder / f"{spec}.py"):
-                    if candidate.is_file():
-                        found = _vectorized_in(candidate)
-                        if found:
-                            return "vectorized", found[0]()
-            if mode == "vectorized":
-                raise SweepError(f"no vectorized strategy named `{spec}`: looked for {spec}_vectorized.py and "
-                                 f"{spec}.py in {', '.join(map(str, strategy_search_path()))}")
-        return "bar", _strategy_class(load_strategy_class(spec))
-    raise StrategyLoadError(f"`strategy` must be a class, instance, name or .py path, got {type(spec).__name__}")
-
-
-def _from_file(path: Path, mode: str):
-    path = path.expanduser().resolve()
-    if not path.is_file():
-        raise StrategyLoadError(f"strategy file {path} does not exist")
-    if mode != "bar":
-        found = _vectorized_in(path)
-        if found:
-            return "vectorized", found[0]()
-        if mode == "vectorized":
-            raise SweepError(f"{path} defines no VectorizedStrategy subclass")
-    return "bar", load_strategy_file(path)
-
-
-def _vectorized_in(path: Path) -> list[type[VectorizedStrategy]]:
-    """The ``VectorizedStrategy`` subclasses a strategy file defines (importing it once per path)."""
-    path = path.resolve()
-    install_seed_aliases()
-    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
-    name = f"research_env_vectorized_{path.stem}_{digest}"
-    module = sys.modules.get(name)
-    if module is None or getattr(module, "__research_env_mtime__", None) != path.stat().st_mtime_ns:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.path.insert(0, str(path.parent))
-        try:
-            spec.loader.exec_module(module)
-        except SyntaxError as e:
-            raise StrategyLoadError(f"{path}, line {e.lineno}: syntax error: {e.msg}") from e
-        except Exception as e:
-            raise StrategyLoadError(f"{path} failed to import: {type(e).__name__}: {e}") from e
-        finally:
-            if sys.path and sys.path[0] == str(path.parent):
-                sys.path.pop(0)
-        module.__research_env_mtime__ = path.stat().st_mtime_ns
-        sys.modules[name] = module
-    return [obj for obj in vars(module).values()
-            if inspect.isclass(obj) and issubclass(obj, VectorizedStrategy) and obj.__module__ == name]
-
-
-def _strategy_class(loaded):
-    return loaded if inspect.isclass(loaded) else type(loaded)
-
-
-def _label(spec) -> str:
-    return spec.__name__ if inspect.isclass(spec) else type(spec).__name__
 
 
 def _check_years(start: pd.Timestamp, end: pd.Timestamp, max_years: float | None) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from ..errors import InputError
+
 __all__ = ["GridError", "SignalError", "SweepError"]
 
 
-class SweepError(ValueError):
+class SweepError(InputError):
     """A sweep cannot run as asked (date range over the limit, unusable strategy, ...)."""
 
 

@@ -10,11 +10,10 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
+from ..run_spec import DEFAULT_MAX_COMBINATIONS
 from ._errors import GridError
 
-__all__ = ["DEFAULT_MAX_COMBINATIONS", "check_grid", "expand_grid", "parse_values"]
-
-DEFAULT_MAX_COMBINATIONS = 500
+__all__ = ["DEFAULT_MAX_COMBINATIONS", "check_grid", "expand_grid", "parse_grid", "parse_values"]
 
 
 def check_grid(grid: Mapping | None, known: Iterable[str] | None, strategy: str,
@@ -50,6 +49,22 @@ def expand_grid(grid: Mapping[str, list]) -> list[dict]:
     """Every combination, the last parameter varying fastest (``itertools.product`` order)."""
     names = list(grid)
     return [dict(zip(names, values, strict=True)) for values in itertools.product(*grid.values())]
+
+
+def parse_grid(items: list[str], option: str = "--grid") -> dict[str, list]:
+    """``NAME=VALUES`` items (``fast=5,10,20``, ``std=1.5:3.0:0.5``) as a grid; each name once."""
+    grid: dict[str, list] = {}
+    for text in items:
+        name, sep, values = text.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise GridError(f"{option} expects NAME=VALUES, got {text!r} (e.g. {option} bb_period=10,15,20)")
+        if name in grid:
+            raise GridError(f"{option} names `{name}` twice; give all its values at once, e.g. {name}=5,10,20")
+        grid[name] = parse_values(values, f"{option} {name}")
+    if not grid:
+        raise GridError(f"no {option} given; write e.g. {option} fast_period=5,10,20 {option} slow_period=30:90:30")
+    return grid
 
 
 def parse_values(text: str, option: str = "--grid") -> list:

@@ -105,6 +105,7 @@ def market_arrays(bars: BarData, symbols: list[str], bench: pd.Series | None = N
 
 def config_vector(config: BacktestConfig, quantity: float | None = None) -> np.ndarray:
     """The kernels' float config vector (``CfgField`` positions; NaN switches a limit off)."""
+    config = config.resolved()
     risk = config.risk
     cfg = np.full(CFG_SIZE, np.nan)
     cfg[CfgField.INITIAL_CASH] = config.initial_cash

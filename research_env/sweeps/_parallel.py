@@ -10,37 +10,36 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import gc
-import inspect
 import os
-import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from ..data import BarData
 from ..engine.config import BacktestConfig
 from ..strategy.base import StrategyBase
+from ..strategy.loader import LoadedStrategy, StrategyLoadError, load_strategy
 
 __all__ = ["portable_strategy", "run_bar_sweep"]
 
 Progress = Callable[[int, int], None]
 
 
-def portable_strategy(strategy):
-    """What a worker process can rebuild the strategy from: the file path of a strategy loaded from a file,
-    otherwise the class itself (pickled by reference)."""
-    cls = strategy if inspect.isclass(strategy) else type(strategy)
-    module = sys.modules.get(cls.__module__)
-    if cls.__module__.startswith("research_env_user_") and module is not None and getattr(module, "__file__", None):
-        return ("file", module.__file__, cls.__name__)
-    return ("class", cls, cls.__name__)
+def portable_strategy(loaded: LoadedStrategy):
+    """What a worker process rebuilds the strategy from: the file of a strategy loaded from a file (a worker
+    loads it through the same loader and cache), otherwise the class itself (pickled by reference)."""
+    if loaded.kind == "file" and loaded.path is not None:
+        return ("file", str(loaded.path), loaded.digest)
+    return ("class", loaded.bar_class(), loaded.digest)
 
 
 def _rebuild(portable) -> type[StrategyBase]:
-    kind, where, name = portable
+    kind, where, digest = portable
     if kind == "class":
         return where
-    from ..strategy.loader import load_strategy_file
-
-    return load_strategy_file(where)
+    loaded = load_strategy(Path(where))
+    if digest is not None and loaded.digest != digest:
+        raise StrategyLoadError(f"{where} changed on disk while the sweep ran; run the sweep again")
+    return loaded.bar_class()
 
 
 def run_chunk(portable, chunk: list[tuple[int, dict]], symbols, start, end, timeframe, bars: BarData,
@@ -58,10 +57,10 @@ def run_chunk(portable, chunk: list[tuple[int, dict]], symbols, start, end, time
     return out
 
 
-def run_bar_sweep(strategy, combos: list[dict], symbols: list[str], start, end, timeframe: str, bars: BarData,
-                  config: BacktestConfig, *, executor: cf.Executor | None = None, client=None,
+def run_bar_sweep(strategy: LoadedStrategy, combos: list[dict], symbols: list[str], start, end, timeframe: str,
+                  bars: BarData, config: BacktestConfig, *, executor: cf.Executor | None = None, client=None,
                   max_workers: int | None = None, progress: Progress | None = None) -> list[tuple[dict, dict]]:
-    """``(metrics dict, denial counts)`` per combination, in ``combos`` order.
+    """``(metrics dict, denial counts)`` per combination of ``strategy``'s bar-by-bar class, in ``combos`` order.
 
     Local processes get the bars once each (pool initializer); other executors and Dask workers get them
     with each chunk or by ``scatter``.

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.metrics import LABELS
+from ..errors import InputError
 
 __all__ = ["METRIC_NAMES", "SweepResult", "WalkForwardResult", "rank_key"]
 
@@ -114,7 +115,7 @@ class SweepResult:
         metric = metric or self.metric
         _check_metric(metric)
         if radius < 1:
-            raise ValueError(f"`radius` must be at least 1, got {radius}")
+            raise InputError(f"`radius` must be at least 1, got {radius}")
         axes = [list(v) for v in self.grid.values()]
         shape = tuple(len(v) for v in axes)
         values = np.full(shape, np.nan)
@@ -254,14 +255,14 @@ def metric_row(params: dict, values: np.ndarray | dict, denials: dict[str, int])
 
 def _check_metric(metric: str) -> None:
     if metric not in METRIC_NAMES:
-        raise ValueError(f"`metric` {metric!r} is not a report metric; use one of {', '.join(METRIC_NAMES)}")
+        raise InputError(f"`metric` {metric!r} is not a report metric; use one of {', '.join(METRIC_NAMES)}")
 
 
 def _position(axis: list, value) -> int:
     for i, v in enumerate(axis):
         if v == value:
             return i
-    raise ValueError(f"value {value!r} is not on the grid axis {axis}")
+    raise InputError(f"value {value!r} is not on the grid axis {axis}")
 
 
 def _jsonable(value):

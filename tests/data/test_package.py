@@ -16,6 +16,7 @@ PUBLIC = {
     "demo_bars",
     "import_bars",
     "load_bars",
+    "normalize_symbol",
     "read_bar_file",
     "resample",
     "session_dates",

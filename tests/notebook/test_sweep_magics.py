@@ -1,11 +1,11 @@
-"""``%sweep``: grid parsing (the sweep module's syntax), help, errors, and the real sweep with its display."""
+"""``%sweep``: grid parsing (shared with the command line), help, errors, and the real sweep with its display."""
 
 from __future__ import annotations
 
 import pytest
 from IPython.core.error import UsageError
 
-from research_env.notebook._args import parse_grid
+from research_env.sweeps import GridError, parse_grid
 from tests.notebook.builders import RANGE, run_cell, sma_cell
 
 
@@ -27,8 +27,8 @@ def test_float_ranges_do_not_accumulate_rounding_error():
     (["fast=5:1:1"], "stops before it starts"),
     (["fast=1,2", "fast=3"], "names `fast` twice"),
 ])
-def test_bad_grids_raise_usage_error(items, message):
-    with pytest.raises(UsageError, match=message):
+def test_bad_grids_raise_grid_error(items, message):
+    with pytest.raises(GridError, match=message):
         parse_grid(items)
 
 

@@ -7,9 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from research_env.strategy.loader import load_strategy_file
+from research_env.strategy.loader import load_strategy, load_strategy_file
 from research_env.strategy.vectorized import VectorizedStrategy
-from research_env.sweeps._api import _vectorized_in
 from tests.conftest import REPO_ROOT
 
 STRATEGIES = REPO_ROOT / "strategies"
@@ -22,7 +21,7 @@ def guide_class(stem: str):
 
 def guide_vectorized(stem: str):
     """The VectorizedStrategy class of ``strategies/<stem>.py``."""
-    return _vectorized_in(STRATEGIES / f"{stem}.py")[0]
+    return load_strategy(STRATEGIES / f"{stem}.py").vectorized_class
 
 
 class Scripted(VectorizedStrategy):

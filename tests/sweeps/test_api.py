@@ -131,12 +131,13 @@ def test_helpers_compute_each_symbol_over_its_own_bars():
 
 
 def test_strategy_names_resolve_to_the_vectorized_twin():
-    from research_env.sweeps import resolve_strategy
+    from research_env.run_spec import build_run
 
-    kind, strategy = resolve_strategy("dual_ma_crossover")
-    assert kind == "vectorized" and strategy.name == "dual_ma_crossover"
-    kind, cls = resolve_strategy("dual_ma_crossover", mode="bar")
-    assert kind == "bar" and cls.__name__ == "DualMaCrossoverStrategy"
-    kind, strategy = resolve_strategy(STRATEGIES / "bollinger_mean_reversion_vectorized.py")
-    assert type(strategy).__name__ == "BollingerMeanReversionVectorized"
+    resolved = build_run("dual_ma_crossover", mode="auto")
+    assert resolved.vectorized and resolved.target.name == "dual_ma_crossover"
+    assert resolved.strategy.strategy_class.__name__ == "DualMaCrossoverStrategy"
+    resolved = build_run("dual_ma_crossover", mode="bar")
+    assert not resolved.vectorized and type(resolved.target).__name__ == "DualMaCrossoverStrategy"
+    resolved = build_run(STRATEGIES / "bollinger_mean_reversion_vectorized.py", symbols="SPY", mode="auto")
+    assert type(resolved.target).__name__ == "BollingerMeanReversionVectorized"
     assert isinstance(run(), SweepResult)

@@ -30,7 +30,7 @@ def test_text_report_shows_the_best_rows(real_store, capsys):
 
 
 @pytest.mark.parametrize(("grid", "message"), [
-    ([], "`param_grid` is empty"),
+    ([], "no --grid given"),
     (["--grid", "bb_perod=10"], "no parameter `bb_perod`; did you mean `bb_period`"),
     (["--grid", "bb_period=1:600:1"], "over the limit of 500"),
     (["--grid", "bb_period"], "expects NAME=VALUES"),

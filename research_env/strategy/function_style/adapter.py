@@ -31,7 +31,6 @@ import types
 import warnings
 
 import numpy as np
-import pandas as pd
 
 from ...core.enums import OrderStatus
 from ..base import StrategyBase
@@ -140,15 +139,16 @@ class FunctionStrategy(StrategyBase):
     # --- engine hooks --------------------------------------------------
     def on_init(self) -> None:
         """Before the first bar: build ``market``, ``portfolio`` and ``session`` over the preloaded bars."""
-        if self._broker is None or not self._bars or not all(len(h.times) for h in self._bars.values()):
+        context = self._context
+        if context is None or not self._bars or not all(len(h.times) for h in self._bars.values()):
             raise FunctionStrategyError(
                 f"{self.origin}: function-style strategies run inside backtest(); the engine must preload the bars"
             )
-        config = getattr(self._broker, "config", None)
-        slippage = config.slippage_bps / 10_000 if config is not None else 0.0
-        commission = config.commission_per_share if config is not None else 0.0
-        times, self._last_of_step = _step_plan(self._bars)
-        self._calendar = SessionCalendar(times)
+        settings = context.settings
+        slippage, commission = settings.slippage_bps / 10_000, settings.commission_per_share
+        last = {symbol: context.last_of_step(symbol) for symbol in self._bars}
+        self._last_of_step = None if None in last.values() else last
+        self._calendar = SessionCalendar(context.timeline)
         self._session = Session(self._calendar)
         self._market = Market({s: SymbolData(s, h, self.indicators_for(s)) for s, h in self._bars.items()})
         self._portfolio = FunctionPortfolio(self.account, slippage, commission)
@@ -240,7 +240,7 @@ class FunctionStrategy(StrategyBase):
 
     def results(self) -> dict:
         """What ``on_strategy_end`` gets: the run's outcome as known after the last bar (before metrics)."""
-        broker, account = self._broker, self.account
+        context, account = self._context, self.account
         return {
             "initial_capital": account.initial_cash,
             "final_equity": account.equity,
@@ -249,10 +249,10 @@ class FunctionStrategy(StrategyBase):
             "positions": self._portfolio.positions,
             "bars": self._calendar.total,
             "sessions": (self._calendar.number[-1] + 1) if self._calendar.total else 0,
-            "equity": list(getattr(broker, "equity", [])),
-            "fills": list(getattr(broker, "fills", [])),
-            "orders": list(getattr(broker, "orders", [])),
-            "denials": list(getattr(broker, "denials", [])),
+            "equity": list(context.equity),
+            "fills": list(context.fills),
+            "orders": list(context.orders),
+            "denials": list(context.denials),
         }
 
     # --- calling the user's functions ----------------------------------
@@ -423,22 +423,6 @@ def _run_module(code, module_name: str, file: str | None, print_function) -> typ
     module.__dict__["print"] = print_function
     exec(code, module.__dict__)
     return module
-
-
-def _step_plan(histories: dict) -> tuple[list, dict[str, list[bool]] | None]:
-    """The run's bar times and, with several symbols, for each symbol's bar whether it is the last fed at its time."""
-    items = list(histories.items())
-    if len(items) == 1:
-        return items[0][1].times, None
-    stamps = [pd.DatetimeIndex(h.times).as_unit("ns").asi8 for _, h in items]
-    union = np.unique(np.concatenate(stamps))
-    positions = [np.searchsorted(union, s) for s in stamps]
-    owner = np.full(len(union), -1)
-    for i, pos in enumerate(positions):
-        owner[pos] = i
-    last = {symbol: (owner[pos] == i).tolist() for i, ((symbol, _), pos) in enumerate(zip(items, positions,
-                                                                                          strict=True))}
-    return pd.to_datetime(union, utc=True).to_pydatetime().tolist(), last
 
 
 # --- the class factory ---------------------------------------------------------

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from ...errors import InputError
+
 __all__ = ["FunctionStrategyError", "OrderError", "StrategyFunctionError"]
 
 
-class FunctionStrategyError(ValueError):
+class FunctionStrategyError(InputError):
     """A function-style strategy file cannot run as written (config, symbols, functions); the message says why."""
 
 
-class OrderError(ValueError):
+class OrderError(InputError):
     """An order a strategy function returned is malformed (action, quantity, keys); the message names the value."""
 
 
