@@ -6,6 +6,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -16,7 +17,7 @@ from .engine.metrics import compute_metrics, drawdown_series
 from .engine.result import BacktestResult
 from .engine.trades import round_trips
 from .errors import InputError
-from .run_spec import Run, build_run
+from .run_spec import DataLike, DateLike, Run, StrategyLike, build_run
 
 __all__ = ["RunTimeoutError", "backtest", "benchmark_closes", "resolve_bars", "run_backtest", "with_deadline"]
 
@@ -26,14 +27,14 @@ class RunTimeoutError(InputError):
 
 
 def backtest(
-    strategy,
+    strategy: StrategyLike | Run,
     symbols: list[str] | str | None = None,
-    start=None,
-    end=None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
     timeframe: str | None = None,
     initial_cash: float | None = None,
-    params: dict | None = None,
-    data=None,
+    params: dict[str, Any] | None = None,
+    data: DataLike = None,
     *,
     risk: RiskConfig | None = None,
     config: BacktestConfig | None = None,

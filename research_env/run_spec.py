@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 
@@ -46,14 +48,25 @@ __all__ = [
     "DEFAULT_MAX_COMBINATIONS",
     "DEFAULT_MAX_YEARS",
     "DEFAULT_TIMEFRAME",
+    "DataLike",
     "DataRef",
+    "DateLike",
     "Run",
     "RunSpec",
+    "StrategyLike",
     "StrategyRef",
     "build_run",
     "date_range",
     "parse_symbols",
 ]
+
+#: What a caller may name a strategy by: a class or instance, a ``LoadedStrategy``, a registered name or a path.
+StrategyLike: TypeAlias = (str | os.PathLike | type[StrategyBase] | type[VectorizedStrategy] | StrategyBase
+                           | VectorizedStrategy | LoadedStrategy)
+#: A session date: ``"2023-01-01"``, a ``date``/``datetime`` or a ``pandas.Timestamp``.
+DateLike: TypeAlias = str | date | datetime | pd.Timestamp
+#: Where bars come from: ``None`` (the store, then the fallback chain), a store folder, or bars in memory.
+DataLike: TypeAlias = str | os.PathLike | BarStore | BarData | pd.DataFrame | Mapping[str, pd.DataFrame] | None
 
 DEFAULT_TIMEFRAME = "1d"
 #: The guide's sweep limits; pass larger values (or ``None``) to raise them.
@@ -189,15 +202,15 @@ class Run:
 
 
 def build_run(
-    strategy,
+    strategy: StrategyLike,
     *,
     symbols: Iterable[str] | str | None = None,
-    start=None,
-    end=None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
     timeframe: str | None = None,
     initial_cash: float | None = None,
-    params: Mapping | None = None,
-    data=None,
+    params: Mapping[str, Any] | None = None,
+    data: DataLike = None,
     risk: RiskConfig | None = None,
     config: BacktestConfig | None = None,
     grid: Mapping | None = None,
@@ -258,7 +271,7 @@ def parse_symbols(symbols: Iterable[str] | str | None, name: str = "symbols") ->
     return list(dict.fromkeys(out))
 
 
-def date_range(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
+def date_range(start: DateLike | None, end: DateLike | None) -> tuple[pd.Timestamp, pd.Timestamp]:
     """``start``/``end`` as naive New York dates (``end`` defaults to today, ``start`` to a year before)."""
     try:
         end_ts = pd.Timestamp(end) if end is not None else pd.Timestamp.now(tz="America/New_York").normalize()

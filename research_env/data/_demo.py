@@ -10,9 +10,9 @@ import pandas as pd
 
 from ._calendar import check_supported, session_table
 from ._dates import date_bounds
-from ._errors import BarDataError
 from ._frame import empty_bars, make_bars
 from ._resample import aggregate, bucket_ends
+from ._symbols import normalize_symbol
 from ._timeframes import check_timeframe
 
 __all__ = ["demo_bars"]
@@ -97,12 +97,10 @@ def demo_bars(symbol: str, timeframe: str, start: object, end: object) -> pd.Dat
     Deterministic: a (symbol, timestamp) always gives the same bar whatever range is asked;
     every timeframe is aggregated from the same 1-minute path, so they agree with ``resample``.
     """
-    if not isinstance(symbol, str) or not symbol.strip():
-        raise BarDataError(f"`symbol`={symbol!r} must be a non-empty string such as 'SPY'")
+    name = normalize_symbol(symbol)
     timeframe = check_timeframe(timeframe)
     first, stop = date_bounds(start, end)
     check_supported(first, stop)
-    name = symbol.strip().upper()
     lo, hi = np.searchsorted(session_table().dates, [first, stop])
     parts = []
     for chunk in range(lo, hi, _CHUNK):

@@ -200,9 +200,9 @@ def load_source(source: str, name: str) -> LoadedStrategy:
     filename = f"<strategy {name}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     module_name = f"research_env_cell_{name}_{digest[:10]}"
-    module, tree, code = _execute(source, module_name=module_name, filename=filename, where=f"strategy `{name}`",
-                                  package=None)
-    loaded = _inspect(module, tree, code, name=name, kind="source", origin=f"strategy `{name}`", path=None,
+    module, tree = _execute(source, module_name=module_name, filename=filename, where=f"strategy `{name}`",
+                            package=None)
+    loaded = _inspect(module, tree, name=name, kind="source", origin=f"strategy `{name}`", path=None,
                       digest=digest)
     _SOURCE_CACHE[(name, digest)] = loaded
     return loaded
@@ -277,12 +277,11 @@ def _load_file(path: Path) -> LoadedStrategy:
         purge_local_package(package)  # a neighbour changed, or the file itself: load every local module afresh
     source = path.read_text(encoding="utf-8")
     module_name = f"research_env_user_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:10]}"
-    module, tree, code = _execute(source, module_name=module_name, filename=str(path), where=str(path),
-                                  package=package)
+    module, tree = _execute(source, module_name=module_name, filename=str(path), where=str(path), package=package)
     files = {path: hashlib.sha256(source.encode()).hexdigest()}
     files.update({f: _sha256(f) for f in local_files(package)})
     digest = hashlib.sha256("".join(f"{f.name}:{sha}" for f, sha in sorted(files.items())).encode()).hexdigest()
-    loaded = _inspect(module, tree, code, name=path.stem, kind="file", origin=str(path), path=path, digest=digest)
+    loaded = _inspect(module, tree, name=path.stem, kind="file", origin=str(path), path=path, digest=digest)
     _FILE_CACHE[path] = (files, loaded)
     return loaded
 
@@ -295,7 +294,7 @@ def _sha256(path: Path) -> str | None:
 
 
 def _execute(source: str, *, module_name: str, filename: str, where: str,
-             package: str | None) -> tuple[types.ModuleType, ast.Module, types.CodeType]:
+             package: str | None) -> tuple[types.ModuleType, ast.Module]:
     install_seed_aliases()
     try:
         tree = ast.parse(source, filename)
@@ -313,11 +312,11 @@ def _execute(source: str, *, module_name: str, filename: str, where: str,
     except Exception as e:
         raise StrategyLoadError(f"{where} failed to import: {type(e).__name__}: {e}") from e
     sys.modules[module_name] = module
-    return module, tree, code
+    return module, tree
 
 
-def _inspect(module: types.ModuleType, tree: ast.Module, code: types.CodeType, *, name: str, kind: str,
-             origin: str, path: Path | None, digest: str) -> LoadedStrategy:
+def _inspect(module: types.ModuleType, tree: ast.Module, *, name: str, kind: str, origin: str, path: Path | None,
+             digest: str) -> LoadedStrategy:
     """The strategy classes an executed module defines."""
     own = [obj for obj in vars(module).values() if inspect.isclass(obj) and obj.__module__ == module.__name__]
     classes = [c for c in own if issubclass(c, StrategyBase) and not inspect.isabstract(c)]
@@ -331,8 +330,7 @@ def _inspect(module: types.ModuleType, tree: ast.Module, code: types.CodeType, *
     bar = classes[0] if classes else None
     if bar is None and (is_function_style(tree) or "BACKTEST_CONFIG" in vars(module)):
         try:
-            bar = function_strategy_class(vars(module), tree, code, name=name, origin=origin,
-                                          module_name=module.__name__, file=module.__dict__.get("__file__"))
+            bar = function_strategy_class(vars(module), tree, name=name, origin=origin, module_name=module.__name__)
         except FunctionStrategyError as e:
             raise StrategyLoadError(str(e)) from e
     if bar is None and not vectorized:

@@ -20,7 +20,7 @@ from ..engine.events import OrderDenied, RiskRule
 from ..engine.metrics import compute_metrics, drawdown_series
 from ..engine.result import BacktestResult
 from ..engine.trades import round_trips
-from ..run_spec import DEFAULT_MAX_COMBINATIONS, DEFAULT_MAX_YEARS, build_run
+from ..run_spec import DEFAULT_MAX_COMBINATIONS, DEFAULT_MAX_YEARS, DataLike, DateLike, StrategyLike, build_run
 from ..strategy.params import coerce_value, strategy_defaults
 from ._errors import SweepError
 from ._grid import check_grid, expand_grid
@@ -38,15 +38,15 @@ _MODES = ("auto", "vectorized", "bar")
 
 
 def sweep(
-    strategy,
+    strategy: StrategyLike,
     symbols: list[str] | str | None = None,
-    start=None,
-    end=None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
     timeframe: str | None = None,
     param_grid: dict | None = None,
     *,
     initial_cash: float | None = None,
-    data=None,
+    data: DataLike = None,
     risk: RiskConfig | None = None,
     config: BacktestConfig | None = None,
     quantity: float | None = None,
@@ -115,10 +115,10 @@ def sweep(
 
 
 def walk_forward(
-    strategy,
+    strategy: StrategyLike,
     symbols: list[str] | str | None = None,
-    start=None,
-    end=None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
     timeframe: str | None = None,
     param_grid: dict | None = None,
     *,
@@ -128,7 +128,7 @@ def walk_forward(
     anchored: bool = False,
     metric: str = "sharpe_ratio",
     initial_cash: float | None = None,
-    data=None,
+    data: DataLike = None,
     risk: RiskConfig | None = None,
     config: BacktestConfig | None = None,
     quantity: float | None = None,
@@ -204,15 +204,15 @@ def walk_forward(
 
 
 def vectorized_backtest(
-    strategy,
+    strategy: StrategyLike,
     symbols: list[str] | str | None = None,
-    start=None,
-    end=None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
     timeframe: str | None = None,
     params: dict | None = None,
     *,
     initial_cash: float | None = None,
-    data=None,
+    data: DataLike = None,
     risk: RiskConfig | None = None,
     config: BacktestConfig | None = None,
     quantity: float | None = None,

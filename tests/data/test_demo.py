@@ -93,5 +93,7 @@ def test_bad_arguments_raise():
         demo_bars("SPY", "1d", "2024-02-01", "2024-01-01")
     with pytest.raises(BarDataError, match="outside the supported calendar"):
         demo_bars("SPY", "1d", "2040-12-01", "2041-02-01")
-    with pytest.raises(BarDataError, match="`symbol`='' must be a non-empty string"):
+    with pytest.raises(BarDataError, match="`symbol`='' is not a ticker"):
         demo_bars("", "1d", "2024-01-01", "2024-02-01")
+    with pytest.raises(BarDataError, match="`symbol`='../SPY' is not a ticker"):
+        demo_bars("../SPY", "1d", "2024-01-01", "2024-02-01")

@@ -159,3 +159,120 @@ def test_vectorized_file_given_to_the_bar_by_bar_loader_points_to_sweeps():
 
     with pytest.raises(StrategyLoadError, match=r"defines the vectorized strategy BollingerMeanReversionVectorized"):
         load_strategy_file(REPO_ROOT / "strategies" / "bollinger_mean_reversion_vectorized.py")
+
+
+# --- one loader, one cache ---------------------------------------------------------------------------------------
+
+COUNTED = """
+from pathlib import Path
+
+from core.models import Bar, Signal
+from strategies.base import StrategyBase
+
+with open(Path(__file__).with_suffix(".count"), "a") as counter:
+    counter.write("x")
+
+
+class Counted(StrategyBase):
+    parameters = ["period"]
+    timeframe = "1d"
+
+    def __init__(self, symbols=None, period=5):
+        super().__init__(name="counted", symbols=symbols or ["AAA"])
+        self.period = period
+
+    def on_bar(self, bar):
+        return []
+"""
+
+FUNCTION_COUNTED = """
+from pathlib import Path
+
+with open(Path(__file__).with_suffix(".count"), "a") as counter:
+    counter.write("x")
+
+BACKTEST_CONFIG = {'symbols': ['AAA'], 'timeframe': '1d'}
+PERIOD = 5
+SEEN = []
+
+
+def on_bar_close(market, portfolio, memory, session):
+    SEEN.append(1)
+    if len(SEEN) > 300:
+        raise RuntimeError("module state leaked between backtests")
+    return None
+"""
+
+
+def test_a_strategy_file_executes_once_per_process_whatever_runs_it(tmp_path):
+    from research_env import backtest, sweep
+    from research_env.strategy.loader import load_strategy
+    from tests.sweeps.test_vectorbt import random_bars
+
+    frames = {"AAA": random_bars(200, 3)}
+    for name, text in (("counted.py", COUNTED), ("function_counted.py", FUNCTION_COUNTED)):
+        path = write(tmp_path, name, text)
+        first = load_strategy(path)
+        assert load_strategy(path) is first
+        backtest(path, start="2021-01-01", end="2021-10-01", data=frames)
+        backtest(path, start="2021-01-01", end="2021-10-01", data=frames)
+        grid = {"period": [5, 6]} if name == "counted.py" else {"PERIOD": [5, 6]}
+        sweep(path, start="2021-01-01", end="2021-10-01", param_grid=grid, data=frames, mode="bar", max_workers=1)
+        assert path.with_suffix(".count").read_text() == "x", name
+
+
+def test_function_style_module_state_is_fresh_for_every_backtest(tmp_path):
+    from research_env import backtest
+    from tests.sweeps.test_vectorbt import random_bars
+
+    path = write(tmp_path, "function_counted.py", FUNCTION_COUNTED)
+    frames = {"AAA": random_bars(200, 3)}
+    for _ in range(3):  # 187 sessions each: a shared SEEN would pass 300 in the second run and raise
+        backtest(path, start="2021-01-01", end="2021-10-01", data=frames)
+
+
+def test_a_changed_sibling_module_is_loaded_afresh_under_a_private_name(tmp_path):
+    import sys
+
+    from research_env.strategy.loader import load_strategy
+
+    write(tmp_path, "helpers.py", "PERIOD = 30\n")
+    path = write(tmp_path, "uses_helpers.py", GOOD.replace("period=14", "period=PERIOD")
+                 .replace("from core.models", "from helpers import PERIOD\nfrom core.models"))
+    first = load_strategy(path)
+    assert instantiate(first.strategy_class, None, None).period == 30
+    assert "helpers" not in sys.modules
+    assert [n for n in sys.modules if n.endswith(".helpers") and n.startswith("research_env_local_")]
+
+    write(tmp_path, "helpers.py", "PERIOD = 40\n")
+    second = load_strategy(path)
+    assert second is not first and second.digest != first.digest
+    assert instantiate(second.strategy_class, None, None).period == 40
+    write(tmp_path, "helpers.py", "PERIOD = 30\n")
+    assert instantiate(load_strategy(path).strategy_class, None, None).period == 30
+
+
+def test_two_folders_each_get_their_own_helpers_and_nested_local_imports_work(tmp_path):
+    from research_env.strategy.loader import load_strategy
+
+    for folder, period in (("a", 11), ("b", 22)):
+        (tmp_path / folder).mkdir()
+        write(tmp_path / folder, "constants.py", f"PERIOD = {period}\n")
+        write(tmp_path / folder, "helpers.py", "from constants import PERIOD\n")
+        write(tmp_path / folder, "strat.py", GOOD.replace("period=14", "period=PERIOD")
+              .replace("from core.models", "import helpers\nfrom helpers import PERIOD\nfrom core.models"))
+    a = instantiate(load_strategy(tmp_path / "a" / "strat.py").strategy_class, None, None)
+    b = instantiate(load_strategy(tmp_path / "b" / "strat.py").strategy_class, None, None)
+    assert (a.period, b.period) == (11, 22)
+
+
+def test_a_name_knows_its_class_its_vectorized_twin_and_its_style():
+    from research_env.strategy.loader import load_strategy
+
+    loaded = load_strategy("dual_ma_crossover")
+    assert loaded.strategy_class.__name__ == "DualMaCrossoverStrategy"
+    assert loaded.vectorized_class.__name__ == "DualMaCrossoverVectorized"
+    assert loaded.style == "class" and loaded.kind == "file" and len(loaded.digest) == 64
+    assert load_strategy("function_rsi").style == "function"
+    again = load_strategy(loaded.strategy_class)  # the class passed directly is known by its file
+    assert again.kind == "file" and again.path == loaded.path and again.digest is not None

@@ -2,8 +2,9 @@
 
 ``function_strategy_class`` turns an executed strategy module into a class;
 ``backtest()``, the CLI, the magics and the sweeps then treat it like any
-class-based strategy (same matching, risk rules, metrics and result). Each
-instance executes the module's code again into its own namespace, so
+class-based strategy (same matching, risk rules, metrics and result). The
+file runs once, when it is loaded; each instance gets its own copy of the
+module's globals (functions rebound to it, module-level data copied), so
 module-level state and constant overrides (``params={'RSI_OVERSOLD': 25}``)
 never leak from one backtest into another.
 
@@ -25,6 +26,7 @@ the last (orders returned there cannot fill and are dropped with a warning).
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
 import re
 import types
@@ -86,9 +88,7 @@ class FunctionStrategy(StrategyBase):
     default_cash = None
     timeframe = "1m"
     variables = ["memory"]
-    _code = None
-    _module_name = ""
-    _file: str | None = None
+    _template: dict = {}
     _arity: dict[str, int] = {}
 
     def __init__(self, symbols=None, **constants):
@@ -105,8 +105,8 @@ class FunctionStrategy(StrategyBase):
         self.memory: dict = {}
         self._capture = PrintCapture()
         self._printed = self._capture.chunks  # the captured text not yet logged (checked after every call)
-        self._module = _run_module(cls._code, cls._module_name, cls._file, self._capture.print)
-        namespace = self._module.__dict__
+        namespace = _fresh_namespace(cls._template)
+        namespace["print"] = self._capture.print
         namespace.update(constants)
         for name in cls.parameters:
             setattr(self, name, namespace[name])
@@ -414,24 +414,50 @@ def _reason(spec: OrderSpec, shares: int | None, how: str) -> str:
     return f"{spec.reason}: {text}" if spec.reason else text
 
 
-def _run_module(code, module_name: str, file: str | None, print_function) -> types.ModuleType:
-    """Execute the strategy's code into a fresh module with the helpers and the capturing ``print``."""
-    module = types.ModuleType(module_name)
-    if file is not None:
-        module.__file__ = file
-    module.__dict__.update(helper_namespace())
-    module.__dict__["print"] = print_function
-    exec(code, module.__dict__)
-    return module
+def _fresh_namespace(template: dict) -> dict:
+    """A per-instance copy of the strategy module's globals: the file ran once, when it was loaded.
+
+    Its functions are rebound to the copy and its module-level data is deep-copied, so module state and
+    constant overrides never leak from one backtest into another. Imported modules, classes and values
+    that cannot be copied are shared.
+    """
+    namespace: dict = {}
+    memo: dict = {id(template): namespace}
+    for name, value in template.items():
+        if isinstance(value, types.FunctionType) and value.__globals__ is template:
+            namespace[name] = memo[id(value)] = _rebind(value, namespace)
+    for name, value in template.items():
+        if name not in namespace:
+            namespace[name] = _copied(value, memo)
+    return namespace
+
+
+def _rebind(function: types.FunctionType, namespace: dict) -> types.FunctionType:
+    bound = types.FunctionType(function.__code__, namespace, function.__name__, function.__defaults__,
+                               function.__closure__)
+    bound.__kwdefaults__ = function.__kwdefaults__
+    bound.__qualname__, bound.__doc__, bound.__module__ = function.__qualname__, function.__doc__, function.__module__
+    bound.__annotations__ = function.__annotations__
+    bound.__dict__.update(function.__dict__)
+    return bound
+
+
+def _copied(value, memo: dict):
+    if isinstance(value, types.ModuleType | type | types.FunctionType | types.BuiltinFunctionType) or callable(value):
+        return value
+    try:
+        return copy.deepcopy(value, memo)
+    except Exception:  # an object that refuses copying (a lock, a connection): shared, as Python would share it
+        return value
 
 
 # --- the class factory ---------------------------------------------------------
-def function_strategy_class(namespace: dict, tree: ast.Module, code, *, name: str, origin: str, module_name: str,
-                            file: str | None = None) -> type[FunctionStrategy]:
+def function_strategy_class(namespace: dict, tree: ast.Module, *, name: str, origin: str,
+                            module_name: str) -> type[FunctionStrategy]:
     """The ``FunctionStrategy`` subclass for an executed function-style module.
 
-    ``namespace``: the module's globals after one execution; ``tree``/``code``:
-    its parsed and compiled source; ``origin``: how messages name it (a path
+    ``namespace``: the module's globals after its one execution (each instance
+    copies them); ``tree``: its parsed source; ``origin``: how messages name it (a path
     or ``strategy `name```). Raises ``FunctionStrategyError`` for a missing
     ``on_bar_close``, wrong function signatures or a bad ``BACKTEST_CONFIG``.
     """
@@ -478,9 +504,7 @@ def function_strategy_class(namespace: dict, tree: ast.Module, code, *, name: st
         "default_cash": config.initial_capital,
         "timeframe": config.timeframe or "1m",
         "parameters": parameters,
-        "_code": code,
-        "_module_name": module_name,
-        "_file": file,
+        "_template": namespace,
         "_arity": arity,
     }
     return type("FunctionStrategy", (FunctionStrategy,), attrs)

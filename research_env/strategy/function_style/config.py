@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from ...data import TIMEFRAMES
+from ...data import TIMEFRAMES, BarDataError, normalize_symbol
 from .errors import FunctionStrategyError
 
 __all__ = ["KNOWN_KEYS", "StrategyConfig", "parse_backtest_config"]
@@ -118,8 +118,11 @@ def _symbols(config: dict) -> tuple[str, ...] | None:
         return None
     if isinstance(raw, str):
         raw = [s for s in raw.replace(" ", "").split(",") if s]
-    if not isinstance(raw, list | tuple) or not raw or not all(isinstance(s, str) and s.strip() for s in raw):
+    if not isinstance(raw, list | tuple) or not raw:
         raise FunctionStrategyError(
             f"`BACKTEST_CONFIG` symbols {raw!r} must be a non-empty list of tickers, e.g. ['AAPL', 'MSFT']"
         )
-    return tuple(dict.fromkeys(s.strip().upper() for s in raw))
+    try:
+        return tuple(dict.fromkeys(normalize_symbol(s, "BACKTEST_CONFIG['symbols']") for s in raw))
+    except BarDataError as e:
+        raise FunctionStrategyError(f"{e}, e.g. ['AAPL', 'MSFT']") from e
