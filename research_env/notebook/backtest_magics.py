@@ -20,8 +20,9 @@ class BacktestMagics(Magics):
                                "(e.g. from %%strategy), or a path to a .py strategy file")
     @argument("--symbols", nargs="+", metavar="SYMBOL", help="tickers, e.g. --symbols AAPL MSFT or AAPL,MSFT "
                                                               "(default: the strategy's own)")
-    @argument("--start", help="first session date, e.g. 2023-01-01 (default: a year before --end)")
-    @argument("--end", help="end date, exclusive (default: today)")
+    @argument("--start", help="first session date, e.g. 2023-01-01 (default: the strategy's own, else a year "
+                               "before --end)")
+    @argument("--end", help="end date, exclusive (default: the strategy's own, else today)")
     @argument("--timeframe", help="1m, 5m, 15m, 30m, 1h or 1d (default: the strategy's timeframe)")
     @argument("--cash", type=float, help="initial cash (default: the strategy's own, else 100000)")
     @argument("--param", nargs="+", action="extend", default=[], metavar="NAME=VALUE",

@@ -24,8 +24,9 @@ class SweepMagics(Magics):
               help="values of one parameter: NAME=5,10,20 or NAME=1.5:3.0:0.5 (start:stop:step, stop included); "
                    "repeat or list several")
     @argument("--symbols", nargs="+", metavar="SYMBOL", help="tickers (default: the strategy's own)")
-    @argument("--start", help="first session date, e.g. 2023-01-01")
-    @argument("--end", help="end date, exclusive")
+    @argument("--start", help="first session date, e.g. 2023-01-01 (default: the strategy's own, else a year "
+                               "before --end)")
+    @argument("--end", help="end date, exclusive (default: the strategy's own, else today)")
     @argument("--timeframe", help="1m, 5m, 15m, 30m, 1h or 1d")
     @argument("--cash", type=float, help="initial cash (default: the strategy's own, else 100000)")
     @argument("--metric", default="sharpe_ratio", help="metric that ranks the combinations and that the heatmap "
