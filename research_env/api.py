@@ -51,9 +51,10 @@ def backtest(
     ``default_cash``; function-style files take them from ``BACKTEST_CONFIG``),
     else from the library's: ``1d`` bars, the year before today (``start``
     inclusive, ``end`` exclusive, New York session dates), 100,000 cash.
-    ``data``: ``None`` (local store, then synthetic demo bars unless
-    ``allow_demo=False``), a store folder, a ``BarData``, or bar frames
-    (``{symbol: DataFrame}`` or one DataFrame). ``risk``/``config`` override
+    ``data``: ``None`` (the local store), a store folder (which must exist),
+    a ``BarData``, or bar frames (``{symbol: DataFrame}`` or one DataFrame).
+    ``allow_demo``: ``True`` allows synthetic demo bars, ``False`` never,
+    ``None`` only while no real source holds any bars. ``risk``/``config`` override
     the guide's risk and matching settings; giving the cash (or the risk rules)
     both as an argument and in ``config`` is an error when they differ.
     ``timeout`` stops a run that takes longer (seconds). Warnings raised
@@ -133,10 +134,18 @@ def _run(run: Run, progress) -> BacktestResult:
     )
 
 
-def resolve_bars(data, symbols, start, end, timeframe, *, allow_demo: bool = True) -> BarData:
-    """The bars of ``symbols`` from whatever ``data`` is (see ``backtest``), validated."""
+def resolve_bars(data, symbols, start, end, timeframe, *, allow_demo: bool | None = None) -> BarData:
+    """The bars of ``symbols`` from whatever ``data`` is (see ``backtest``), validated.
+
+    ``allow_demo`` is the run's demo rule (``load_bars``). A store folder given as ``data`` must
+    exist: a mistyped folder is a ``BarDataError``, never an empty store that falls back to demo bars.
+    """
     if data is None or isinstance(data, str | Path | BarStore):
-        store = data if isinstance(data, BarStore) else (BarStore(data) if data is not None else None)
+        if isinstance(data, BarStore):
+            BarStore.existing(data.root)  # checks the folder; the caller's store (and its settings) is used
+            store = data
+        else:
+            store = BarStore.existing(data) if data is not None else None
         return load_bars(symbols, start, end, timeframe, store=store, allow_demo=allow_demo)
     if isinstance(data, BarData):
         missing = [s for s in symbols if s not in data.frames]

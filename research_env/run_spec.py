@@ -102,7 +102,8 @@ class RunSpec:
     ``start`` is the first New York session date, ``end`` the exclusive end
     (ISO dates). ``config`` is complete (cash and risk filled in). ``grid``,
     ``mode``, ``max_combinations`` and ``max_years`` matter to sweeps only.
-    ``allow_demo`` lets the data chain fall back to synthetic demo bars.
+    ``allow_demo`` is the one demo rule: ``True`` allows synthetic demo bars, ``False``
+    never, ``None`` only while no real source holds any bars (a fresh install).
     ``timeout`` is the seconds a run may take (``None``: no limit).
     """
 
@@ -118,7 +119,7 @@ class RunSpec:
     mode: str = "auto"
     max_combinations: int | None = DEFAULT_MAX_COMBINATIONS
     max_years: float | None = DEFAULT_MAX_YEARS
-    allow_demo: bool = True
+    allow_demo: bool | None = None
     timeout: float | None = None
 
     @property
@@ -252,7 +253,7 @@ def build_run(
         mode=mode,
         max_combinations=max_combinations,
         max_years=max_years,
-        allow_demo=True if allow_demo is None else bool(allow_demo),
+        allow_demo=_allow_demo(allow_demo),
         timeout=_timeout(timeout),
     )
     return Run(spec, loaded, target, data)
@@ -376,6 +377,13 @@ def _data_ref(data, symbols: tuple[str, ...]) -> DataRef:
     if isinstance(data, Mapping):
         return DataRef("supplied", symbols=tuple(str(k) for k in data))
     raise InputError(f"`data` must be None, a store folder, BarData or DataFrames, got {type(data).__name__}")
+
+
+def _allow_demo(allow_demo) -> bool | None:
+    if allow_demo is not None and not isinstance(allow_demo, bool):
+        raise InputError(f"`allow_demo` must be True, False or None (demo bars only on a fresh install), "
+                         f"got {allow_demo!r}")
+    return allow_demo
 
 
 def _timeout(timeout) -> float | None:

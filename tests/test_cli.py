@@ -85,3 +85,49 @@ def test_incomplete_command_lines_exit_with_usage(argv, capsys):
         main(argv)
     assert info.value.code == 2
     assert "usage: research-env" in capsys.readouterr().err
+
+
+def test_backtest_with_a_mistyped_data_folder_exits_2_naming_it_and_the_flag(tmp_path, data_dir, capsys):
+    missing = tmp_path / "stor"
+    assert main(["backtest", RSI, *ARGS, "--data", str(missing)]) == 2
+    assert capsys.readouterr().err == (
+        f"research-env: error: the bar store folder `{missing}` given as `data=` (`--data`) does not exist; check "
+        f"the path, or create a store there by importing into it: `research-env data import FILE --data {missing}`\n")
+
+
+def test_backtest_of_a_mistyped_symbol_next_to_real_bars_suggests_the_stored_one(shared_data, data_dir, capsys):
+    assert main(["data", "import", str(shared_data / "bars" / "1d" / "AAPL.csv")]) == 0
+    capsys.readouterr()
+    assert main(["backtest", RSI, "--symbols", "APPL", "--start", "2023-01-02", "--end", "2023-02-01"]) == 2
+    assert capsys.readouterr().err == (
+        f"research-env: error: `symbols` has `APPL`, which the store at {data_dir} does not hold; did you mean "
+        "`AAPL`? (it holds AAPL). Import APPL bars with `research-env data import FILE` (import_bars), or pass "
+        "allow_demo=True (`--demo`) to run on synthetic bars\n")
+    assert main(["backtest", RSI, "--symbols", "APPL", "--start", "2023-01-02", "--end", "2023-02-01", "--demo"]) == 0
+    assert capsys.readouterr().out.startswith("!! SYNTHETIC DATA: APPL ran on demo bars, not market data !!")
+
+
+def test_backtest_no_demo_on_an_empty_store_exits_2(data_dir, capsys):
+    assert main(["backtest", RSI, *ARGS, "--no-demo"]) == 2
+    assert f"no 1d bars for AAPL: the store at {data_dir} is empty" in capsys.readouterr().err
+
+
+def test_demo_and_no_demo_together_are_refused(data_dir, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["backtest", RSI, *ARGS, "--demo", "--no-demo"])
+    assert info.value.code == 2
+    assert "argument --no-demo: not allowed with argument --demo" in capsys.readouterr().err
+
+
+def test_a_backtest_over_missing_sessions_reports_them_in_its_warnings(shared_data, data_dir, capsys):
+    from research_env.data import BarStore
+
+    assert main(["data", "import", str(shared_data / "bars" / "1d" / "SPY.csv")]) == 0
+    BarStore(data_dir).delete("SPY", "1d", 2018)
+    capsys.readouterr()
+    assert main(["backtest", RSI, "--symbols", "SPY", "--start", "2017-01-01", "--end", "2020-01-01", "--timeframe",
+                 "1d", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["data_sources"] == {"SPY": "local"}
+    assert ("SPY: the 1d bars (local) cover 2017-01-03 to 2019-12-31, 503 of the 754 NYSE sessions in "
+            "[2017-01-01, 2020-01-01); missing 2018-01-02 to 2018-12-31 (251 sessions)." in payload["warnings"][0])

@@ -103,6 +103,7 @@ def test_the_cli_prints_a_workers_strategy_error_and_exits_1(tmp_path, capsys):
     path = tmp_path / "raising.py"
     path.write_text(RAISING)
     store = tmp_path / "store"
+    store.mkdir()  # an empty store: the run uses synthetic demo bars
     code = main(["sweep", str(path), "--data", str(store), "--start", "2021-01-01", "--end", "2021-06-01",
                  "--grid", "period=5,7", "--mode", "bar", "--workers", "2"])
     err = capsys.readouterr().err

@@ -201,3 +201,15 @@ def test_from_dict_of_something_else_is_an_input_error():
     with pytest.raises(InputError, match="not a run specification"):
         RunSpec.from_dict({"strategy": {"kind": "file"}})
     assert StrategyRef("file", "x").path is None
+
+
+def test_allow_demo_is_none_unless_given_and_round_trips(own_defaults):
+    assert build_run(own_defaults).spec.allow_demo is None
+    for given in (True, False, None):
+        spec = build_run(own_defaults, allow_demo=given).spec
+        assert spec.allow_demo is given
+        assert RunSpec.from_json(spec.to_json()).allow_demo is given
+        assert json.loads(spec.to_json())["allow_demo"] is given
+    with pytest.raises(InputError, match=r"`allow_demo` must be True, False or None \(demo bars only on a fresh "
+                                         r"install\), got 'no'"):
+        build_run(own_defaults, allow_demo="no")

@@ -23,8 +23,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     bt.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="override a strategy parameter; repeat for several")
     bt.add_argument("--data", help="bar store folder (default: $RESEARCH_ENV_DATA or the checkout's data/)")
-    bt.add_argument("--no-demo", action="store_true",
-                    help="fail when the store lacks bars instead of using synthetic demo bars")
+    demo = bt.add_mutually_exclusive_group()
+    demo.add_argument("--demo", dest="allow_demo", action="store_true", default=None,
+                      help="allow synthetic demo bars for symbols the store lacks")
+    demo.add_argument("--no-demo", dest="allow_demo", action="store_false", default=None,
+                      help="never use synthetic demo bars (default: only when the store holds no real bars)")
     bt.add_argument("--timeout", type=float, metavar="SECONDS", help="stop a run that takes longer")
     bt.add_argument("--json", action="store_true", help="print the result as JSON instead of the text report")
     bt.set_defaults(handler=run)
@@ -40,6 +43,6 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore")  # backtest() keeps them in result.warnings, which the report prints
         result = backtest(args.strategy, symbols=args.symbols, start=args.start, end=args.end,
                           timeframe=args.timeframe, initial_cash=args.cash, params=params, data=args.data,
-                          allow_demo=False if args.no_demo else None, timeout=args.timeout)
+                          allow_demo=args.allow_demo, timeout=args.timeout)
     print(result.to_json(indent=2) if args.json else result.report())
     return 0

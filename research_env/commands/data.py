@@ -1,4 +1,4 @@
-"""``research-env data import|list|demo``: manage the local bar store."""
+"""``research-env data import|list|demo|delete|repair``: manage the local bar store."""
 
 from __future__ import annotations
 
@@ -23,9 +23,11 @@ def register(commands: argparse._SubParsersAction) -> None:
                      help="column mapping, e.g. --map Last=close; repeat for several")
     imp.add_argument("--extended-hours", action="store_true", help="keep pre- and post-market bars")
     imp.add_argument("--adjust", action="store_true", help="apply Lean factor files (splits and dividends)")
+    imp.add_argument("--dry-run", action="store_true",
+                     help="read and check the files and say how many stored bars they would replace; write nothing")
     imp.add_argument("--data", help="bar store folder")
     imp.set_defaults(handler=_import)
-    lst = data_commands.add_parser("list", help="show what the store holds")
+    lst = data_commands.add_parser("list", help="show what the store holds, its gaps and damaged files")
     lst.add_argument("--data", help="bar store folder")
     lst.set_defaults(handler=_list)
     demo = data_commands.add_parser("demo", help="write synthetic demo bars into the store (labelled 'demo')")
@@ -35,31 +37,77 @@ def register(commands: argparse._SubParsersAction) -> None:
     demo.add_argument("--end", required=True)
     demo.add_argument("--data", help="bar store folder")
     demo.set_defaults(handler=_demo)
+    delete = data_commands.add_parser("delete", help="delete stored bars of a symbol (one timeframe, one year)")
+    delete.add_argument("symbol", help="the ticker")
+    delete.add_argument("--timeframe", help="only this timeframe (default: all)")
+    delete.add_argument("--year", type=int, help="only this year's file (default: all years)")
+    delete.add_argument("--data", help="bar store folder")
+    delete.set_defaults(handler=_delete)
+    repair = data_commands.add_parser(
+        "repair", help="remove unfinished writes, label old files, move damaged or misplaced files aside")
+    repair.add_argument("--data", help="bar store folder")
+    repair.set_defaults(handler=_repair)
 
 
-def _store(args):
+def _store(args, *, must_exist: bool = False):
+    """The store of ``--data`` (default: ``BarStore()``); reading commands need it to exist, writing ones
+    create it, but never over a file."""
+    from pathlib import Path
+
     from ..data import BarStore
 
-    return BarStore(args.data) if args.data else BarStore()
+    if not args.data:
+        return BarStore()
+    if must_exist or (Path(args.data).expanduser().exists() and not Path(args.data).expanduser().is_dir()):
+        return BarStore.existing(args.data)
+    return BarStore(args.data)
 
 
 def _import(args) -> int:
-    from ..data import import_bars
+    from ..data import BarImportError, import_bars
     from ..strategy.params import parse_pairs
 
     store = _store(args)
-    summary = import_bars(args.paths, store=store, symbol=args.symbol, timeframe=args.timeframe, tz=args.tz,
-                          convention=args.convention, fmt=args.fmt, columns=parse_pairs(args.map, "--map") or None,
-                          regular_hours=not args.extended_hours, adjust=args.adjust)
-    print(summary.to_string(index=False))
-    print(f"stored in {store.root}")
+    try:
+        summary = import_bars(args.paths, store=store, symbol=args.symbol, timeframe=args.timeframe, tz=args.tz,
+                              convention=args.convention, fmt=args.fmt,
+                              columns=parse_pairs(args.map, "--map") or None,
+                              regular_hours=not args.extended_hours, adjust=args.adjust, dry_run=args.dry_run)
+    except BarImportError as e:
+        if len(e.stored):
+            _print_summary(e.stored, store, args.dry_run)
+        raise
+    _print_summary(summary, store, args.dry_run)
     return 0
 
 
+def _print_summary(summary, store, dry_run: bool) -> None:
+    print(summary.to_string(index=False))
+    verb = "would replace" if dry_run else "replaced"
+    for row in summary[summary["replaced"] > 0].itertuples():
+        print(f"{row.symbol} {row.timeframe}: {row.file} {verb} {row.replaced} stored bars "
+              f"({row.changed} with other values)")
+    print(f"dry run: nothing written to {store.root}" if dry_run else f"stored in {store.root}")
+
+
 def _list(args) -> int:
-    store = _store(args)
-    coverage = store.coverage()
-    print(coverage.to_string(index=False) if len(coverage) else f"the store at {store.root} is empty")
+    store = _store(args, must_exist=True)
+    coverage = store.coverage(gaps=True)
+    if not len(coverage):
+        print(f"the store at {store.root} is empty")
+        return 0
+    print(coverage.drop(columns=["problems", "gaps"]).to_string(index=False))
+    gaps = coverage[coverage["missing"] > 0]
+    if len(gaps):
+        print("\ngaps (NYSE sessions without bars between the first and the last bar):")
+        for row in gaps.itertuples():
+            print(f"  {row.symbol} {row.timeframe}: {row.gaps}")
+    damaged = coverage[coverage["problems"].map(len) > 0]
+    if len(damaged):
+        print("\nproblems (left out of the rows above; only reads that need these files fail):")
+        for row in damaged.itertuples():
+            for problem in row.problems:
+                print(f"  {row.symbol} {row.timeframe}: {problem}")
     return 0
 
 
@@ -72,4 +120,21 @@ def _demo(args) -> int:
         frame = demo_bars(symbol, args.timeframe, args.start, args.end)
         store.write(symbol, args.timeframe, frame, source="demo")
         print(f"{symbol}: {len(frame)} synthetic {args.timeframe} bars written to {store.root}")
+    return 0
+
+
+def _delete(args) -> int:
+    store = _store(args, must_exist=True)
+    for path in store.delete(args.symbol, args.timeframe, args.year):
+        print(f"deleted {path}")
+    return 0
+
+
+def _repair(args) -> int:
+    store = _store(args, must_exist=True)
+    actions = store.repair()
+    for action in actions:
+        print(action)
+    if not actions:
+        print(f"nothing to repair: every file in {store.root} is readable and checked")
     return 0

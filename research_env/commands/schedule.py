@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import threading
 
 __all__ = ["register"]
 
@@ -21,7 +23,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                      help="a notebook parameter; repeat for several")
     add.add_argument("-o", "--output", help="output folder (default: <folder>/runs/<name>)")
-    add.add_argument("--timezone", default="America/New_York", help="time zone of the cron (default New York)")
+    add.add_argument("--timezone", help="IANA time zone of the cron line (default: the `schedule.timezone` "
+                                        "setting, America/New_York)")
+    add.add_argument("--timeout", type=float, help="seconds one run may take (default: the `schedule.job_timeout` "
+                                                   "setting, 3600)")
     add.add_argument("--now", action="store_true", help="also make the first run due at once")
     add.set_defaults(handler=_add)
     lst = sub.add_parser("list", help="show the jobs and their next run")
@@ -47,9 +52,14 @@ def _add(args) -> int:
 
     parameters = {name: parse_value(value) for name, value in args.parameter}
     job = _schedule(args).add(args.name, args.notebook, args.cron, parameters, args.output,
-                              timezone=args.timezone, run_now=args.now)
-    print(f"scheduled `{job.name}`: {job.notebook} at '{job.cron}' ({job.timezone}); next run {job.next_run}")
+                              timezone=args.timezone, run_now=args.now, timeout=args.timeout)
+    print(f"scheduled `{job.name}`: {job.notebook} at '{job.cron}' ({job.timezone}); next run {_time(job.next_run)}")
     return 0
+
+
+def _time(moment) -> str:
+    """A job time as shown everywhere: ISO 8601 to the second, in the job's own time zone."""
+    return moment.isoformat(timespec="seconds") if moment is not None else "none (the job has no more runs)"
 
 
 def _list(args) -> int:
@@ -60,7 +70,11 @@ def _list(args) -> int:
         return 0
     for job in jobs:
         params = " ".join(f"-p {k} {v}" for k, v in job.parameters.items())
-        print(f"{job.name}\t'{job.cron}' {job.timezone}\tnext {job.next_run}\t{job.notebook} {params}".rstrip())
+        print(f"{job.name}\t'{job.cron}' {job.timezone}\tnext {_time(job.next_run)}\t{job.notebook} {params}".rstrip())
+    unfinished = schedule.unfinished()
+    if unfinished:
+        print(f"{len(unfinished)} runs unfinished (running now, or cut short; the next `serve` or `run-due` "
+              f"re-runs those cut short): {', '.join(r.run for r in unfinished)}")
     return 0
 
 
@@ -73,8 +87,10 @@ def _remove(args) -> int:
 def _serve(args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     schedule = _schedule(args)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # `kill`, systemd: stop as Ctrl-C does
     print(f"serving the jobs in {schedule.folder} (log: {schedule.log_path}); Ctrl-C stops", flush=True)
-    schedule.serve(poll_seconds=args.poll)
+    schedule.serve(stop=stop, poll_seconds=args.poll)
     return 0
 
 
@@ -85,4 +101,4 @@ def _run_due(args) -> int:
         print(f"{outcome.job}: {outcome.status}: {where}")
     if not outcomes:
         print("no job is due")
-    return 1 if any(not o.ok for o in outcomes) else 0
+    return 1 if any(o.status in ("failed", "timed out") for o in outcomes) else 0

@@ -29,8 +29,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     sw.add_argument("--workers", type=int, help="processes for a bar-by-bar sweep (default: one per CPU)")
     sw.add_argument("--max-combinations", type=int, help="raise the limit on combinations (default 500)")
     sw.add_argument("--max-years", type=float, help="raise the limit on the date range in years (default 3)")
-    sw.add_argument("--no-demo", action="store_true",
-                    help="fail when the store lacks bars instead of using synthetic demo bars")
+    demo = sw.add_mutually_exclusive_group()
+    demo.add_argument("--demo", dest="allow_demo", action="store_true", default=None,
+                      help="allow synthetic demo bars for symbols the store lacks")
+    demo.add_argument("--no-demo", dest="allow_demo", action="store_false", default=None,
+                      help="never use synthetic demo bars (default: only when the store holds no real bars)")
     sw.add_argument("--timeout", type=float, metavar="SECONDS", help="stop a sweep that takes longer")
     sw.add_argument("--top", type=int, default=10, help="rows shown in the text report (default 10)")
     sw.add_argument("--json", action="store_true", help="print the guide's Sweep Response JSON instead of a table")
@@ -47,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("always")
         result = sweep(args.strategy, symbols=args.symbols, start=args.start, end=args.end, timeframe=args.timeframe,
                        param_grid=parse_grid(args.grid), initial_cash=args.cash, data=args.data, metric=args.metric,
-                       mode=args.mode, max_workers=args.workers, allow_demo=False if args.no_demo else None,
+                       mode=args.mode, max_workers=args.workers, allow_demo=args.allow_demo,
                        timeout=args.timeout, **limits)
     result.warnings.extend(w for w in dict.fromkeys(str(w.message) for w in caught) if w not in result.warnings)
     print(result.to_json(indent=2) if args.json else result.report(top=args.top))

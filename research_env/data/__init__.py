@@ -6,13 +6,14 @@ A bar frame has float64 columns ``open, high, low, close, volume`` and a UTC
 
 from ._calendar import session_dates, sessions
 from ._demo import demo_bars
-from ._errors import BarDataError, BarDataWarning
+from ._errors import BarDataError, BarDataWarning, BarImportError
 from ._frame import validate_bars
+from ._gaps import SessionGap
 from ._import import import_bars
 from ._load import BarData, load_bars
 from ._read import read_bar_file
 from ._resample import resample
-from ._store import BarStore, default_data_dir
+from ._store import BarStore, MergeReport, RepairAction, default_data_dir
 from ._symbols import normalize_symbol
 from ._timeframes import TIMEFRAMES, check_timeframe, timeframe_delta
 
@@ -21,7 +22,11 @@ __all__ = [
     "BarData",
     "BarDataError",
     "BarDataWarning",
+    "BarImportError",
     "BarStore",
+    "MergeReport",
+    "RepairAction",
+    "SessionGap",
     "check_timeframe",
     "default_data_dir",
     "demo_bars",

@@ -24,6 +24,9 @@ __all__ = [
 BAR_COLUMNS = ("open", "high", "low", "close", "volume")
 PRICE_COLUMNS = ("open", "high", "low", "close")
 _TOLERANCE = 1e-9  # relative slack before open/close outside [low, high] is reported
+#: Bounds no market's bars leave: prices in (0, 10 million], volumes in [0, 1e15] (both finite).
+MAX_PRICE = 1e7
+MAX_VOLUME = 1e15
 
 
 @functools.cache
@@ -49,8 +52,9 @@ def validate_bars(frame: pd.DataFrame, *, symbol: str | None, origin: str) -> pd
     """Check a bar frame and return it in canonical form (float64 columns, UTC ns index).
 
     Raises ``BarDataError`` naming ``origin``, ``symbol`` and the offending row for missing
-    columns, a naive index, duplicate or unsorted timestamps, NaN or non-positive prices,
-    high < low, NaN or negative volume. Open/close outside [low, high] only warns.
+    columns, a naive index, duplicate or unsorted timestamps, NaN, non-positive or absurd
+    prices (above ``MAX_PRICE``, infinite), high < low, NaN, negative or absurd volume
+    (above ``MAX_VOLUME``, infinite). Open/close outside [low, high] only warns.
     """
     return check_bars(frame, symbol=symbol, origin=origin)
 
@@ -125,13 +129,21 @@ def check_arrays(
         raise BarDataError(f"{where}: NaN price at {at(i)}; drop or fill that row")
     if (i := first(np.minimum(np.minimum(open_, high), np.minimum(low, close)) <= 0)) is not None:
         raise BarDataError(f"{where}: non-positive price at {at(i)}; prices must be > 0")
+    highest = np.maximum(np.maximum(open_, high), np.maximum(low, close))
+    if (i := first(~(highest <= MAX_PRICE))) is not None:
+        raise BarDataError(
+            f"{where}: price {highest[i]} at {at(i)} is beyond {MAX_PRICE:,.0f}, which no market quotes; "
+            "fix or drop that row (a wrong column or unit?)"
+        )
     if (i := first(high < low)) is not None:
         raise BarDataError(
             f"{where}: high < low at {at(i)} (high={high[i]}, low={low[i]}); "
             "check the column mapping (`columns=`)"
         )
-    if (i := first(np.isnan(volume) | (volume < 0))) is not None:
-        raise BarDataError(f"{where}: volume {volume[i]} at {at(i)}; volume must be >= 0")
+    if (i := first(~((volume >= 0) & (volume <= MAX_VOLUME)))) is not None:
+        raise BarDataError(
+            f"{where}: volume {volume[i]} at {at(i)}; volume must be a finite number from 0 to {MAX_VOLUME:g}"
+        )
     slack = _TOLERANCE * high  # float noise of adjusted data is not a glitch
     outside = (np.minimum(open_, close) < low - slack) | (np.maximum(open_, close) > high + slack)
     if outside.any():

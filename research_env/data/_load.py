@@ -1,15 +1,25 @@
-"""``load_bars`` and its fallback chain: local store, finer local data resampled, demo bars."""
+"""``load_bars`` and its fallback chain: local store, finer local data resampled, demo bars.
+
+The one rule for demo bars (``allow_demo``): ``True`` allows them, ``False``
+never, ``None`` (the default) only while no real source holds any bars at all
+(a fresh install). Demo bars never complete a partly covered range and, unless
+allowed outright, never stand in for one symbol next to real ones.
+"""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
+from ._calendar import session_dates
 from ._dates import date_bounds
 from ._demo import demo_bars
 from ._errors import BarDataError
+from ._gaps import SessionGap, describe_gaps, expected_sessions, missing_sessions, today
 from ._resample import resample
 from ._store import BarStore
 from ._symbols import normalize_symbol
@@ -18,14 +28,22 @@ from ._warn import warn
 
 __all__ = ["BarData", "load_bars"]
 
+_DEMO_FIX = "pass allow_demo=True (`--demo`) to run on synthetic bars"
+
 
 @dataclass(frozen=True)
 class BarData:
-    """Bars of several symbols at one timeframe, with where each symbol's bars came from."""
+    """Bars of several symbols at one timeframe, with where each symbol's bars came from.
+
+    ``gaps`` holds, per symbol keyed as in ``frames``, the runs of NYSE sessions of the
+    requested range that the real bars miss (leading and trailing ones included); a symbol
+    whose bars cover every session has no entry.
+    """
 
     frames: dict[str, pd.DataFrame]
     sources: dict[str, str]
     timeframe: str
+    gaps: dict[str, tuple[SessionGap, ...]] = field(default_factory=dict)
 
     @property
     def synthetic_symbols(self) -> list[str]:
@@ -42,18 +60,6 @@ def _symbol_list(symbols: str | Iterable[str]) -> dict[str, str]:
     if not names:
         raise BarDataError("`symbols` is empty; pass a ticker such as 'SPY' or a list of them")
     return names
-
-
-def _what_store_has(store: BarStore, symbol: str) -> str:
-    coverage = store.coverage()
-    rows = coverage[coverage["symbol"] == symbol]
-    if rows.empty:
-        return f"the store at {store.root} has no data for {symbol}"
-    held = "; ".join(
-        f"{row.timeframe} {row.first.date()} to {row.last.date()} ({row.rows} rows)"
-        for row in rows.itertuples()
-    )
-    return f"the store at {store.root} has {symbol} {held}"
 
 
 def _from_store(store: BarStore, symbol: str, timeframe: str, first, stop) -> tuple[pd.DataFrame, str]:
@@ -73,6 +79,50 @@ def _label(store: BarStore, symbol: str, timeframe: str) -> str:
     return "demo" if store.source(symbol, timeframe) == "demo" else "local"
 
 
+def _no_bars(store: BarStore, symbol: str, timeframe: str, first, stop, allow_demo: bool | None,
+             stored_demo: bool) -> str:
+    """Why ``symbol`` has no usable bars, and the fix."""
+    if stored_demo:
+        why = "allow_demo=False (`--no-demo`)" if allow_demo is False else "the store holds real bars of other symbols"
+        return (f"the store at {store.root} has only synthetic demo {timeframe} bars for {symbol} (written by "
+                f"`research-env data demo`) and {why}; import real {symbol} bars, or {_DEMO_FIX}")
+    held = store.holdings(symbol)
+    if held:
+        stored = store.timeframes(symbol)
+        if all(timeframe_rank(tf) > timeframe_rank(timeframe) for tf in stored):
+            names = " or ".join(repr(tf) for tf in stored)
+            return (f"no {timeframe} bars for {symbol}, nor finer ones to resample: the store at {store.root} has "
+                    f"{symbol} {held}; pass timeframe={names} (`--timeframe {stored[0]}`), or import {symbol} "
+                    f"{timeframe} bars")
+        return (f"no {timeframe} bars for {symbol} in [{first}, {stop}) (the store at {store.root} has {symbol} "
+                f"{held}); pick dates in that range, import bars of those dates, or {_DEMO_FIX}")
+    stored = store.symbols()
+    if not stored:
+        return (f"no {timeframe} bars for {symbol}: the store at {store.root} is empty; import bars with "
+                f"`research-env data import FILE` (import_bars), or {_DEMO_FIX}")
+    close = difflib.get_close_matches(symbol, stored, n=3, cutoff=0.6)
+    guess = f"; did you mean {' or '.join(f'`{c}`' for c in close)}?" if close else ""
+    listing = ", ".join(stored[:12]) + (f" and {len(stored) - 12} more" if len(stored) > 12 else "")
+    return (f"`symbols` has `{symbol}`, which the store at {store.root} does not hold{guess} (it holds {listing}). "
+            f"Import {symbol} bars with `research-env data import FILE` (import_bars), or {_DEMO_FIX}")
+
+
+def _check_coverage(name: str, frame: pd.DataFrame, source: str, timeframe: str, first, stop) -> list[SessionGap]:
+    """The sessions of ``[first, stop)`` (up to yesterday) without bars, with one warning naming them."""
+    until = min(stop, today())
+    present = np.unique(session_dates(frame.index))
+    gaps = missing_sessions(present, first, until)
+    if gaps:
+        expected = len(expected_sessions(first, until))
+        missing = sum(gap.sessions for gap in gaps)
+        warn(
+            f"{name}: the {timeframe} bars ({source}) cover {present[0]} to {present[-1]}, {expected - missing} of "
+            f"the {expected} NYSE sessions in [{first}, {until}); missing {describe_gaps(gaps)}. The run uses "
+            "only the bars there are: import the missing sessions or narrow the range"
+        )
+    return gaps
+
+
 def load_bars(
     symbols: str | Iterable[str],
     start: object,
@@ -80,33 +130,48 @@ def load_bars(
     timeframe: str,
     *,
     store: BarStore | None = None,
-    allow_demo: bool = True,
+    allow_demo: bool | None = None,
 ) -> BarData:
     """Bars of each symbol with New York session date in ``[start, end)``, keyed as given.
 
     For each symbol: the local store at ``timeframe``, else a finer stored timeframe
-    resampled (source ``"local(5m→1h)"``), else synthetic demo bars (source ``"demo"``,
-    with a warning) when ``allow_demo``; otherwise ``BarDataError`` saying what the store has.
+    resampled (source ``"local(5m→1h)"``), else synthetic demo bars (source ``"demo"``, with a
+    warning) when demo bars are allowed: ``allow_demo=True``, or ``None`` while the store
+    holds no real bars at all. Otherwise ``BarDataError`` says what the store has (with "did
+    you mean" suggestions for an unknown symbol). Real bars that miss sessions of the range
+    warn with the missing ranges, recorded in ``BarData.gaps``.
     """
+    if allow_demo not in (None, True, False):
+        raise BarDataError(f"`allow_demo`={allow_demo!r}; use True, False or None (demo bars on a fresh install)")
     timeframe = check_timeframe(timeframe)
     first, stop = date_bounds(start, end)
     names = _symbol_list(symbols)
+    if not len(expected_sessions(first, stop)):
+        raise BarDataError(f"no {timeframe} bars for {', '.join(dict.fromkeys(names.values()))} in [{first}, "
+                           f"{stop}) (no NYSE sessions in that range); widen the range")
     store = store if store is not None else BarStore()
-    frames, sources = {}, {}
+    demo_allowed = allow_demo  # None: decided below, once, if a symbol needs it
+    frames, sources, gaps = {}, {}, {}
     for name, symbol in names.items():
         frame, source = _from_store(store, symbol, timeframe, first, stop)
-        if frame.empty and allow_demo:
-            frame, source = demo_bars(symbol, timeframe, first, stop), "demo"
+        synthetic = source.startswith("demo")
+        if frame.empty or synthetic:
+            if demo_allowed is None:
+                demo_allowed = not store.holds_real_bars()
+            if not demo_allowed:
+                raise BarDataError(_no_bars(store, symbol, timeframe, first, stop, allow_demo, not frame.empty))
         if frame.empty:
-            fix = "import data with import_bars(...)" + ("" if allow_demo else " or pass allow_demo=True")
-            why = "no NYSE sessions in that range" if source == "demo" else _what_store_has(store, symbol)
-            raise BarDataError(f"no {timeframe} bars for {symbol} in [{first}, {stop}) ({why}); {fix}")
+            frame, source = demo_bars(symbol, timeframe, first, stop), "demo"
+        elif not synthetic:
+            found = _check_coverage(name, frame, source, timeframe, first, stop)
+            if found:
+                gaps[name] = tuple(found)
         frames[name], sources[name] = frame, source
     synthetic = [symbol for symbol, source in sources.items() if source == "demo"]
     if synthetic:
         warn(
             f"load_bars: no local {timeframe} data for {', '.join(synthetic)} in [{first}, {stop}) in "
             f"{store.root}; using SYNTHETIC demo bars, not market prices. Import real data with "
-            "import_bars(...) or pass allow_demo=False to fail instead"
+            "import_bars(...) or pass allow_demo=False (`--no-demo`) to fail instead"
         )
-    return BarData(frames, sources, timeframe)
+    return BarData(frames, sources, timeframe, gaps)

@@ -1,14 +1,23 @@
-"""What happened to a signal: ``OrderDenied`` (with the rule and a readable reason)."""
+"""The order lifecycle, in one place: the past-tense events of an order and the rules that can deny one.
+
+An order is ``OrderSubmitted`` and then exactly one of ``OrderFilled``,
+``OrderCancelled``, ``OrderExpired`` or ``OrderDenied`` (a signal the risk
+engine refuses before it becomes an order is ``OrderDenied`` at once). Each
+event names the ``OrderStatus`` it leaves the order in; the bar loop applies
+events through one method, which sets the status and tells the strategy
+(``on_order``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 
-from ..core.enums import OrderSide, OrderType
+from ..core.enums import OrderSide, OrderStatus, OrderType
 
-__all__ = ["OrderDenied", "RiskRule"]
+__all__ = ["OrderCancelled", "OrderDenied", "OrderExpired", "OrderFilled", "OrderSubmitted", "RiskRule"]
 
 
 class RiskRule(StrEnum):
@@ -30,9 +39,46 @@ class RiskRule(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class OrderDenied:
-    """A signal the risk engine refused; ``reason`` says which limit and by how much."""
+class OrderSubmitted:
+    """The order passed the risk rules and waits for a bar."""
 
+    status: ClassVar[OrderStatus] = OrderStatus.SUBMITTED
+    order_id: str
+    timestamp: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilled:
+    """The order filled (its ``Fill`` is in the result)."""
+
+    status: ClassVar[OrderStatus] = OrderStatus.FILLED
+    order_id: str
+    timestamp: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancelled:
+    """The strategy cancelled the order, an OCO sibling filled, or the data ended first."""
+
+    status: ClassVar[OrderStatus] = OrderStatus.CANCELLED
+    order_id: str
+    timestamp: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderExpired:
+    """A one-bar (``time_in_force="BAR"``) limit or stop order whose price the next bar did not reach."""
+
+    status: ClassVar[OrderStatus] = OrderStatus.EXPIRED
+    order_id: str
+    timestamp: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDenied:
+    """A signal or order the risk engine refused; ``reason`` says which limit and by how much."""
+
+    status: ClassVar[OrderStatus] = OrderStatus.DENIED
     timestamp: datetime
     symbol: str
     side: OrderSide

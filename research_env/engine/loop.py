@@ -21,14 +21,26 @@ from ..core.enums import OrderSide, OrderStatus, OrderType
 from ..core.models import Fill, Order, Signal
 from ..errors import StrategyError
 from .config import BacktestConfig
-from .events import OrderDenied, RiskRule
+from .events import OrderCancelled, OrderDenied, OrderExpired, OrderFilled, OrderSubmitted, RiskRule
 from .matching import fill_price
 from .portfolio import Portfolio, PortfolioView
-from .risk import AccountView, OrderRequest, check_order, check_price_deviation, opening_quantity
+from .risk import (
+    BOUNDARIES,
+    RULE_CODES,
+    AccountView,
+    OrderRequest,
+    breaches,
+    check_order,
+    check_price_deviation,
+    denial_message,
+    opening_quantity,
+)
 
 __all__ = ["BarLoop"]
 
 Progress = Callable[[int, int], None]
+#: how equity breaches the drawdown halt level, from the risk table
+_HALT = BOUNDARIES[RULE_CODES[RiskRule.MAX_DRAWDOWN]]
 
 
 class _SymbolFeed:
@@ -122,7 +134,7 @@ class BarLoop:
                 self._peak = equity
                 if max_dd is not None:
                     halt_below = equity * (1 - max_dd)
-            elif equity < halt_below:
+            elif breaches(equity, halt_below, _HALT):
                 self._halted = True
             for feed in step:
                 feed.row += 1
@@ -141,7 +153,7 @@ class BarLoop:
         self.equity = np.array(equity_curve, dtype=np.float64)
         for feed in self.feeds.values():
             for order in feed.pending:
-                self._set_status(order, OrderStatus.CANCELLED)
+                self._emit(OrderCancelled(order.order_id, self._now), order)
             feed.pending = []
         self._call("on_stop")
 
@@ -153,7 +165,8 @@ class BarLoop:
             f"order_id {order_id!r} is already used; give each order its own id" if order_id in self._ids else None)
         self._ids.add(order_id)
         if problem:
-            self._deny(signal, now, None, RiskRule.INVALID_SIGNAL, problem, order_id)
+            self._deny(signal, now, None, RiskRule.INVALID_SIGNAL,
+                       denial_message(RiskRule.INVALID_SIGNAL, detail=problem), order_id)
             return
         symbol = signal.symbol
         side = OrderSide(str(signal.side).upper())
@@ -161,8 +174,8 @@ class BarLoop:
         feed = self.feeds[symbol]
         price = self.portfolio.prices.get(symbol)
         if price is None:
-            self._deny(signal, now, None, RiskRule.INVALID_SIGNAL,
-                       f"{symbol} has no bar yet, so the order cannot be valued", order_id)
+            self._deny(signal, now, None, RiskRule.INVALID_SIGNAL, denial_message(
+                RiskRule.INVALID_SIGNAL, detail=f"{symbol} has no bar yet, so the order cannot be valued"), order_id)
             return
         group = signal.oco_group
         position = self.portfolio.position(symbol) + _pending_quantity(_counted(feed.pending, group))
@@ -189,7 +202,7 @@ class BarLoop:
         )
         self.orders.append(order)
         feed.pending.append(order)
-        self._order_event(order_id, OrderStatus.SUBMITTED)
+        self._emit(OrderSubmitted(order_id, now), order)
 
     def _size(self, signal: Signal, side: OrderSide, price: float, position: float) -> tuple[float, str | None]:
         if signal.quantity is not None:
@@ -197,14 +210,12 @@ class BarLoop:
         if side is OrderSide.SELL and position > 0:
             return position, None
         if side is OrderSide.SELL and not self.risk.allow_short:
-            return 0.0, f"SELL of {signal.symbol} with quantity=None closes a position, but none is held"
+            return 0.0, denial_message(RiskRule.ALLOW_SHORT, other=max(position, 0.0), symbol=signal.symbol)
         budget = self.portfolio.equity * self.config.position_size_ratio
         quantity = float(math.floor(budget / price))
         if quantity < 1:
-            return quantity, (
-                f"auto-size: {self.config.position_size_ratio:.0%} of equity (${budget:,.2f}) buys no whole "
-                f"share at {price:.2f}; raise `position_size_ratio` or set `quantity`"
-            )
+            return quantity, denial_message(RiskRule.POSITION_SIZE, value=budget,
+                                            limit=self.config.position_size_ratio, price=price)
         return quantity, None
 
     def _account(self, symbol: str, position: float, group: str | None) -> AccountView:
@@ -242,10 +253,11 @@ class BarLoop:
                 if order.time_in_force == "GTC":
                     feed.pending.append(order)
                 else:
-                    self._set_status(order, OrderStatus.EXPIRED)
+                    self._emit(OrderExpired(order.order_id, when), order)
                 continue
             if order.order_type is OrderType.MARKET:
-                moved = check_price_deviation(order.reference_price, feed.open[row], self.risk)
+                opening = opening_quantity(order.side, order.quantity, self.portfolio.position(order.symbol))
+                moved = check_price_deviation(order.reference_price, feed.open[row], opening, self.risk)
                 if moved:
                     self._deny_order(order, when, RiskRule.MAX_PRICE_DEVIATION, moved)
                     continue
@@ -261,11 +273,11 @@ class BarLoop:
             self.strategy.on_trade(order.symbol, order.side, Decimal(str(price)), Decimal(str(order.quantity)))
         except Exception as e:
             raise StrategyError(self.strategy.name, "on_trade", order.symbol, when, e) from e
-        self._order_event(order.order_id, OrderStatus.FILLED)
+        self._emit(OrderFilled(order.order_id, when), order)
         if order.oco_group is not None:
             for sibling in self.orders:
                 if sibling.oco_group == order.oco_group and sibling.status is OrderStatus.SUBMITTED:
-                    self._set_status(sibling, OrderStatus.CANCELLED)
+                    self._emit(OrderCancelled(sibling.order_id, when), sibling)
             for feed in self.feeds.values():
                 feed.pending = [o for o in feed.pending if o.status is OrderStatus.SUBMITTED]
 
@@ -276,7 +288,7 @@ class BarLoop:
             for order in feed.pending:
                 if order.order_id == order_id and order.status is OrderStatus.SUBMITTED:
                     feed.pending = [o for o in feed.pending if o is not order]
-                    self._set_status(order, OrderStatus.CANCELLED)
+                    self._emit(OrderCancelled(order.order_id, self._now), order)
                     return True
         return False
 
@@ -286,26 +298,28 @@ class BarLoop:
 
     # --- bookkeeping ---------------------------------------------------
     def _deny(self, signal: Signal, now, quantity, rule: RiskRule, reason: str, order_id: str) -> None:
-        self.denials.append(OrderDenied(
+        denial = OrderDenied(
             timestamp=now, symbol=str(signal.symbol), side=signal.side, order_type=signal.order_type,
             quantity=quantity, rule=rule, reason=reason, signal_reason=signal.reason, order_id=order_id,
-        ))
-        self._order_event(order_id, OrderStatus.DENIED)
+        )
+        self.denials.append(denial)
+        self._emit(denial)
 
     def _deny_order(self, order: Order, when, rule: RiskRule, reason: str) -> None:
-        self.denials.append(OrderDenied(
+        denial = OrderDenied(
             timestamp=when, symbol=order.symbol, side=order.side, order_type=order.order_type,
             quantity=order.quantity, rule=rule, reason=reason, signal_reason=order.reason, order_id=order.order_id,
-        ))
-        self._set_status(order, OrderStatus.DENIED)
+        )
+        self.denials.append(denial)
+        self._emit(denial, order)
 
-    def _set_status(self, order: Order, status: OrderStatus) -> None:
-        order.status = status
-        self._order_event(order.order_id, status)
-
-    def _order_event(self, order_id: str, status: OrderStatus) -> None:
+    def _emit(self, event, order: Order | None = None) -> None:
+        """Apply an order-lifecycle event (``engine/events.py``): the order takes its status, the strategy hears
+        of it through ``on_order``."""
+        if order is not None:
+            order.status = event.status
         try:
-            self.strategy.on_order(order_id, status)
+            self.strategy.on_order(event.order_id, event.status)
         except Exception as e:
             raise StrategyError(self.strategy.name, "on_order", None, self._now, e) from e
 

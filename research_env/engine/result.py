@@ -28,8 +28,12 @@ _MONEY = {"final_equity", "total_commission"}
 class BacktestResult:
     """Equity, drawdown, fills, round trips, denials, metrics and provenance of one run.
 
-    ``closes`` holds each symbol's close prices over the run (for price charts);
-    ``spec`` the ``RunSpec`` that produced it (replay it with ``backtest``).
+    ``closes`` holds each symbol's close prices over the run; ``bars`` each
+    symbol's bar frame (``open, high, low, close, volume``) when the entry
+    point keeps them, for candlestick charts (the charts fall back to
+    ``closes``); ``spec`` the ``RunSpec`` that produced it (replay it with
+    ``backtest``). The ``*_frame()`` tables give times in New York
+    (``datetime64[..., America/New_York]``).
     """
 
     strategy: str
@@ -54,6 +58,7 @@ class BacktestResult:
     logs: list[tuple] = field(default_factory=list)
     closes: dict[str, pd.Series] = field(default_factory=dict)
     spec: RunSpec | None = None
+    bars: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     # --- provenance ----------------------------------------------------
     @property
@@ -72,35 +77,39 @@ class BacktestResult:
         return dict(Counter(str(d.rule) for d in self.denials))
 
     def fills_frame(self) -> pd.DataFrame:
-        """One row per fill."""
+        """One row per fill; ``time`` in New York."""
         rows = [
             {"time": f.timestamp, "order_id": f.order_id, "symbol": f.symbol, "side": str(f.side),
              "quantity": f.quantity, "price": f.price, "commission": f.commission, "reason": f.reason}
             for f in self.fills
         ]
-        return pd.DataFrame(rows, columns=["time", "order_id", "symbol", "side", "quantity", "price",
-                                           "commission", "reason"])
+        frame = pd.DataFrame(rows, columns=["time", "order_id", "symbol", "side", "quantity", "price",
+                                            "commission", "reason"])
+        return _new_york(frame, "time")
 
     def trades_frame(self) -> pd.DataFrame:
-        """One row per round trip (open trades last, without exit)."""
+        """One row per round trip (open trades last, without exit); ``entry_time``/``exit_time`` in New York."""
         rows = [
             {"symbol": t.symbol, "side": str(t.side), "quantity": t.quantity, "entry_time": t.entry_time,
              "entry_price": t.entry_price, "exit_time": t.exit_time, "exit_price": t.exit_price, "pnl": t.pnl,
              "return_pct": t.return_pct, "commission": t.commission}
             for t in self.trades
         ]
-        return pd.DataFrame(rows, columns=["symbol", "side", "quantity", "entry_time", "entry_price",
-                                           "exit_time", "exit_price", "pnl", "return_pct", "commission"])
+        frame = pd.DataFrame(rows, columns=["symbol", "side", "quantity", "entry_time", "entry_price",
+                                            "exit_time", "exit_price", "pnl", "return_pct", "commission"])
+        return _new_york(frame, "entry_time", "exit_time")
 
     def denials_frame(self) -> pd.DataFrame:
-        """One row per denied signal: time, symbol, rule and the readable reason."""
-        return pd.DataFrame([d.to_dict() for d in self.denials],
-                            columns=["timestamp", "symbol", "side", "order_type", "quantity", "rule", "reason",
-                                     "signal_reason", "order_id"])
+        """One row per denied signal: time (New York), symbol, rule and the readable reason."""
+        frame = pd.DataFrame([d.to_dict() for d in self.denials],
+                             columns=["timestamp", "symbol", "side", "order_type", "quantity", "rule", "reason",
+                                      "signal_reason", "order_id"])
+        return _new_york(frame, "timestamp")
 
     def logs_frame(self) -> pd.DataFrame:
-        """Lines the strategy logged (``self.log``, or ``print`` in function-style strategies), with bar time."""
-        return pd.DataFrame(self.logs, columns=["time", "message"])
+        """Lines the strategy logged (``self.log``, or ``print`` in function-style strategies), with bar time
+        (New York)."""
+        return _new_york(pd.DataFrame(self.logs, columns=["time", "message"]), "time")
 
     # --- export --------------------------------------------------------
     def to_dict(self) -> dict:
@@ -166,6 +175,18 @@ class BacktestResult:
         return self.report()
 
     # --- Jupyter display (drawn by the notebook layer, loaded on first display) ---
+    def _ipython_display_(self) -> None:
+        """In IPython: the report as several outputs, each figure as plotly JSON with an HTML fallback."""
+        from IPython.display import display
+
+        for bundle in self._repr_outputs_():
+            display(bundle, raw=True)
+
+    def _repr_outputs_(self) -> list[dict]:
+        from ..notebook.report import backtest_outputs
+
+        return backtest_outputs(self)
+
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         from ..notebook.report import backtest_mimebundle
 
@@ -192,6 +213,13 @@ def format_metric(key: str, value) -> str:
     if isinstance(value, int):
         return str(value)
     return f"{value:.4f}"
+
+
+def _new_york(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """``columns`` of ``frame`` as New York times (``datetime64[..., America/New_York]``; missing: NaT)."""
+    for column in columns:
+        frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_convert("America/New_York")
+    return frame
 
 
 def _jsonable(params: dict) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
@@ -28,6 +29,10 @@ class BacktestMagics(Magics):
     @argument("--param", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
               help="override strategy parameters, e.g. --param fast_period=20 slow_period=50")
     @argument("--data", help="bar store folder (default: $RESEARCH_ENV_DATA or the checkout's data/)")
+    @argument("--demo", dest="allow_demo", action="store_true", default=None,
+              help="allow synthetic demo bars for symbols the store lacks")
+    @argument("--no-demo", dest="allow_demo", action="store_false", default=None,
+              help="never use synthetic demo bars (default: only when the store holds no real bars)")
     @argument("--interactive", action="store_true",
               help="show sliders for the strategy's parameters and re-run on change (returns the explorer)")
     @argument("--quiet", action="store_true", help="return the result without displaying the report")
@@ -48,6 +53,8 @@ class BacktestMagics(Magics):
         from ..strategy.params import parse_pairs
 
         args = parse_argstring(self.backtest, line)
+        if "--demo" in line.split() and "--no-demo" in line.split():
+            raise UsageError("--demo and --no-demo contradict each other; give one")
         strategy = resolve_strategy(args.strategy, self.shell.user_ns)
         kwargs = {"symbols": args.symbols, "start": args.start, "end": args.end,
                   "timeframe": args.timeframe, "initial_cash": args.cash, "data": args.data}
@@ -56,10 +63,13 @@ class BacktestMagics(Magics):
         if args.interactive:
             from .widgets import interact
 
+            if args.allow_demo is not None:
+                raise UsageError("--demo/--no-demo do not apply with --interactive yet; leave them out (demo bars "
+                                 "are then used only while the store holds no real bars)")
             with input_errors():
                 explorer = interact(strategy, params=params, **kwargs)
             return _show(explorer, args.quiet)
-        result = run_backtest(strategy, params=params, **kwargs)
+        result = run_backtest(strategy, params=params, allow_demo=args.allow_demo, **kwargs)
         return _show(result, args.quiet)
 
 

@@ -1,10 +1,13 @@
-"""Rich reports of results for Jupyter: HTML (tables and the plotly figures of ``figures``) and plain text.
+"""Rich reports of results for Jupyter: HTML tables, the plotly figures of ``figures``, and plain text.
 
-``BacktestResult._repr_mimebundle_`` and the sweep result's call
-``backtest_mimebundle`` / ``sweep_mimebundle``. The HTML is self-contained:
-the first report a kernel shows carries plotly.js itself (once, like plotly's
-own ``notebook`` renderer), later ones wait for it, so the plots draw in
-JupyterLab, in an executed notebook reopened later and in its HTML export.
+In IPython a result shows as several outputs (``backtest_outputs``,
+``sweep_outputs``): HTML tables, and each figure as plotly's own mimetype
+(``application/vnd.plotly.v1+json``, drawn by JupyterLab's plotly renderer
+without trusting the notebook) next to an HTML fallback that draws itself
+where plotly.js is loaded: the first fallback a kernel shows carries plotly.js
+(once per notebook), later ones wait for it, and the HTML export
+(``batch.html``) loads plotly.js once for the page. ``backtest_mimebundle`` /
+``sweep_mimebundle`` give the whole report as one HTML bundle.
 """
 
 from __future__ import annotations
@@ -20,16 +23,33 @@ from ..engine.metrics import LABELS
 from ..engine.result import format_metric
 
 __all__ = [
+    "PLOTLY_MIME",
     "backtest_html",
     "backtest_mimebundle",
+    "backtest_outputs",
+    "figure_bundle",
     "figure_html",
     "mark_displayed",
     "plotlyjs_html",
+    "show",
     "sweep_html",
     "sweep_mimebundle",
+    "sweep_outputs",
+    "table",
+    "table_frame",
 ]
 
 PLOTLYJS_MARKER = "data-research-env-plotlyjs"
+#: plotly's own output mimetype: JupyterLab (and VS Code) draw it without trusting the notebook.
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+#: Shown until the figure draws; stays where scripts do not run.
+LOADING_HINT = ("Loading the chart: if this text stays, this output's scripts did not run. In JupyterLab trust "
+                "the notebook (command palette: Trust Notebook) or re-run the cell; elsewhere open the "
+                "HTML export or JupyterLab.")
+_CONFIG = {"responsive": True, "displaylogo": False}
+#: plotly's mimetype: JupyterLab's renderer resizes the plot itself; ``responsive`` there collapses a figure of
+#: fixed height to nothing after a button restyles it.
+_MIME_CONFIG = {"displaylogo": False}
 
 _TRADE_ROWS = 50
 _DENIAL_ROWS = 20
@@ -85,32 +105,60 @@ def _claim_plotlyjs() -> bool:
     return first
 
 
-def figure_html(fig, include_plotlyjs: bool | None = None) -> str:
+def figure_bundle(fig, include_plotlyjs: bool | None = None) -> dict:
+    """One output for a figure: plotly's mimetype (the figure's JSON), the HTML fallback and a text line."""
+    spec = fig.to_json()
+    data = json.loads(spec)
+    data["config"] = dict(_MIME_CONFIG)
+    title = fig.layout.title.text or "plotly figure"
+    return {PLOTLY_MIME: data, "text/html": figure_html(fig, include_plotlyjs, spec=spec),
+            "text/plain": f"<Figure: {html.unescape(title.split('<br>')[0])}>"}
+
+
+def figure_html(fig, include_plotlyjs: bool | None = None, spec: str | None = None) -> str:
     """A plotly figure as a ``<div>`` and a script that draws it once ``window.Plotly`` exists.
 
     ``include_plotlyjs``: ``None`` sends plotly.js with the first figure of the
-    process only; ``True`` always; ``False`` never.
+    process only; ``True`` always; ``False`` never. ``spec``: the figure's
+    JSON when the caller already has it.
     """
     div_id = f"research-env-plot-{next(_ids)}"
-    spec = fig.to_json().replace("</", "<\\/")
+    spec = (spec or fig.to_json()).replace("</", "<\\/")
     height = fig.layout.height or 450
     if include_plotlyjs is None:
         include_plotlyjs = _claim_plotlyjs()
     library = plotlyjs_html() if include_plotlyjs else ""
     return (
         f"{library}<div id=\"{div_id}\" class=\"research-env-plot\" style=\"width:100%;height:{height}px\">"
-        "<em>Loading plotly.js: if this stays, re-run the first cell that showed a report.</em></div>"
+        f"<em>{LOADING_HINT}</em></div>"
         "<script type=\"text/javascript\">(function () {"
         f"var spec = {spec}; var tries = 0;"
         f"function draw() {{ var el = document.getElementById(\"{div_id}\"); if (!el) return;"
         " if (window.Plotly) { el.innerHTML = '';"
-        " window.Plotly.newPlot(el, spec.data, spec.layout, {responsive: true}); }"
+        f" window.Plotly.newPlot(el, spec.data, spec.layout, {json.dumps(_CONFIG)}); }}"
         " else if (tries++ < 600) { setTimeout(draw, 100); } }"
         " draw(); })();</script>"
     )
 
 
 # --- backtest ----------------------------------------------------------------------------------------
+
+
+def backtest_outputs(result, bars=None) -> list[dict]:
+    """The report as IPython outputs: the summary and metrics, the figure (plotly JSON with an HTML
+    fallback), then trades, denials and warnings. One line when the magic already showed the result."""
+    from .figures import backtest_figure
+
+    if _echo_of_shown(result):
+        return [{"text/plain": _one_line(result)}]
+    fig = backtest_figure(result, bars)
+    closed = sum(1 for t in result.trades if not t.is_open)
+    return [
+        {"text/html": _report(_backtest_head(result)), "text/plain": result.report()},
+        figure_bundle(fig),
+        {"text/html": _report(_backtest_tail(result)),
+         "text/plain": f"{closed} closed trades (result.trades_frame()), {len(result.denials)} denied signals"},
+    ]
 
 
 def backtest_mimebundle(result) -> dict[str, str]:
@@ -120,11 +168,19 @@ def backtest_mimebundle(result) -> dict[str, str]:
     return {"text/html": backtest_html(result), "text/plain": result.report()}
 
 
-def backtest_html(result, prices=None) -> str:
-    """The full report: synthetic-data banner, metrics, equity/drawdown/price figure, trades, denials, warnings."""
+def backtest_html(result, bars=None) -> str:
+    """The full report as one HTML piece: banner, metrics, the figure (drawn by its script), trades, denials."""
     from .figures import backtest_figure
 
-    parts = [_STYLE, '<div class="research-env-report">']
+    return _report(_backtest_head(result) + figure_html(backtest_figure(result, bars)) + _backtest_tail(result))
+
+
+def _report(body: str) -> str:
+    return f'{_STYLE}<div class="research-env-report">{body}</div>'
+
+
+def _backtest_head(result) -> str:
+    parts = []
     if result.is_synthetic:
         parts.append(f'<div class="research-env-banner">SYNTHETIC DATA: {_esc(", ".join(result.synthetic_symbols))} '
                      "ran on demo bars, not market data. Import real bars to trust these numbers.</div>")
@@ -136,13 +192,14 @@ def backtest_html(result, prices=None) -> str:
                  f"(end exclusive) · initial cash {result.config.initial_cash:,.2f}<br>"
                  f"Parameters: {_esc(params)}<br>Data: {_esc(sources)}</p>")
     parts.append(_metrics_table(result))
-    parts.append(figure_html(backtest_figure(result, prices)))
-    parts.append(_trades_html(result))
-    parts.append(_denials_html(result))
+    return "".join(parts)
+
+
+def _backtest_tail(result) -> str:
+    parts = [_trades_html(result), _denials_html(result)]
     if result.warnings:
         items = "".join(f"<li>{_esc(w)}</li>" for w in result.warnings)
         parts.append(f"<details><summary>Warnings ({len(result.warnings)})</summary><ul>{items}</ul></details>")
-    parts.append("</div>")
     return "".join(parts)
 
 
@@ -169,17 +226,10 @@ def _trades_html(result) -> str:
     trades = result.trades_frame()
     if trades.empty:
         return "<h4>Trades</h4><p>No trades.</p>"
-    shown = trades.head(_TRADE_ROWS).copy()
-    for column in ("entry_time", "exit_time"):
-        times = pd.to_datetime(shown[column], utc=True).dt.tz_convert("America/New_York")
-        shown[column] = times.dt.strftime("%Y-%m-%d %H:%M").fillna("open")
-    formats = {"quantity": "{:g}", "entry_price": "{:,.2f}", "exit_price": "{:,.2f}", "pnl": "{:,.2f}",
-               "return_pct": "{:.2%}", "commission": "{:,.2f}"}
-    for column, fmt in formats.items():
-        shown[column] = [fmt.format(v) if pd.notna(v) else "" for v in shown[column]]
+    shown = table_frame(trades.head(_TRADE_ROWS))
     more = f"<p>… and {len(trades) - _TRADE_ROWS} more (result.trades_frame())</p>" if len(trades) > _TRADE_ROWS else ""
-    table = shown.to_html(index=False, classes="research-env-trades")
-    return f"<h4>Trades ({len(trades)}, New York time)</h4>{table}{more}"
+    html_table = shown.to_html(index=False, classes="research-env-trades")
+    return f"<h4>Trades ({len(trades)}, New York time)</h4>{html_table}{more}"
 
 
 def _denials_html(result) -> str:
@@ -187,9 +237,7 @@ def _denials_html(result) -> str:
         return "<h4>Denied signals</h4><p>None: the risk engine accepted every signal.</p>"
     counts = "".join(f"<tr><td class=\"label\">{_esc(rule)}</td><td>{n}</td></tr>"
                      for rule, n in sorted(result.denial_counts().items(), key=lambda kv: -kv[1]))
-    frame = result.denials_frame()[["timestamp", "symbol", "side", "rule", "reason", "signal_reason"]]
-    frame = frame.assign(timestamp=pd.to_datetime(frame["timestamp"], utc=True).dt.tz_convert("America/New_York")
-                         .dt.strftime("%Y-%m-%d %H:%M"))
+    frame = table_frame(result.denials_frame()[["timestamp", "symbol", "side", "rule", "reason", "signal_reason"]])
     shown = frame.head(_DENIAL_ROWS).to_html(index=False, classes="research-env-denials")
     more = (f"<p>… and {len(frame) - _DENIAL_ROWS} more (result.denials_frame())</p>"
             if len(frame) > _DENIAL_ROWS else "")
@@ -197,11 +245,71 @@ def _denials_html(result) -> str:
             f"</table><details open><summary>Each denial, New York time</summary>{shown}{more}</details>")
 
 
+#: How ``table_frame`` writes known columns (metrics go through ``format_metric``).
+_COLUMN_FORMATS = {"quantity": "{:g}", "entry_price": "{:,.2f}", "exit_price": "{:,.2f}", "price": "{:,.2f}",
+                   "pnl": "{:,.2f}", "return_pct": "{:.2%}", "commission": "{:,.2f}"}
+_TIME_COLUMNS = ("time", "timestamp", "entry_time", "exit_time")
+
+
+def table_frame(frame: pd.DataFrame, name_zone: bool = False) -> pd.DataFrame:
+    """``frame`` with its known columns as text, the way every report table shows them: returns and other
+    fraction metrics in percent, money with thousands separators, times as New York ``YYYY-MM-DD HH:MM``
+    (an open trade's missing exit as ``open``); ``name_zone`` adds `` (New York)`` to the time columns' names."""
+    shown = frame.copy()
+    for column in shown.columns:
+        values = shown[column]
+        if column in _TIME_COLUMNS:
+            times = pd.to_datetime(values, utc=True).dt.tz_convert("America/New_York")
+            shown[column] = times.dt.strftime("%Y-%m-%d %H:%M").fillna("open" if column == "exit_time" else "")
+        elif column in _COLUMN_FORMATS:
+            fmt = _COLUMN_FORMATS[column]
+            shown[column] = [fmt.format(v) if pd.notna(v) else "" for v in values]
+        elif _metric_of(column) and pd.api.types.is_numeric_dtype(values):
+            shown[column] = [_cell(_metric_of(column), v) for v in values]
+    if name_zone:
+        shown = shown.rename(columns={c: f"{c} (New York)" for c in shown.columns if c in _TIME_COLUMNS})
+    return shown
+
+
+def _metric_of(column) -> str | None:
+    """The metric a column holds: its own name, or after a walk-forward prefix (``oos_total_return``)."""
+    name = str(column)
+    if name in LABELS:
+        return name
+    for prefix in ("oos_", "in_sample_", "train_", "test_"):
+        if name.startswith(prefix) and name[len(prefix):] in LABELS:
+            return name[len(prefix):]
+    return None
+
+
+def show(fig) -> None:
+    """Display a plotly figure as the reports do: plotly's mimetype (no trust needed) with the HTML fallback."""
+    from IPython.display import display
+
+    display(figure_bundle(fig), raw=True)
+
+
+def table(frame: pd.DataFrame):
+    """``frame`` for display in a notebook: formatted like the report's tables (see ``table_frame``; time
+    columns named ``... (New York)``), without the index. Returns a pandas ``Styler``; the frame itself is
+    left as numbers."""
+    return table_frame(frame, name_zone=True).style.hide(axis="index")
+
+
 # --- sweeps ------------------------------------------------------------------------------------------
 
 
+def sweep_outputs(result, metric: str | None = None, walk_forward=None) -> list[dict]:
+    """A sweep result as IPython outputs: summary and best combination, the heatmap with its stability
+    view (plotly JSON with an HTML fallback), the sortable table, then the walk-forward folds."""
+    if _echo_of_shown(result):
+        return [{"text/plain": f"<sweep of {len(result.to_frame())} combinations (shown above)>"}]
+    return [_as_output(part, result) for part in _sweep_parts(result, metric, walk_forward)]
+
+
 def sweep_mimebundle(result, metric: str | None = None, walk_forward=None) -> dict[str, str]:
-    """A sweep result's rich display: heatmap, best combination, sortable table, walk-forward view."""
+    """A sweep result's rich display as one HTML bundle: heatmap, best combination, sortable table,
+    walk-forward view."""
     if _echo_of_shown(result):
         return {"text/plain": f"<sweep of {len(result.to_frame())} combinations (shown above)>"}
     return {"text/html": sweep_html(result, metric, walk_forward), "text/plain": str(result)}
@@ -213,6 +321,19 @@ def sweep_html(result, metric: str | None = None, walk_forward=None) -> str:
     ``walk_forward``: a walk-forward result (with ``to_frame()``) or its frame,
     one row per fold, drawn with ``figures.walk_forward_figure``.
     """
+    pieces = [figure_html(part) if not isinstance(part, str) else part
+              for part in _sweep_parts(result, metric, walk_forward)]
+    return _report("".join(pieces))
+
+
+def _as_output(part, result) -> dict:
+    if isinstance(part, str):
+        return {"text/html": _report(part), "text/plain": str(result) if "<h3>" in part else ""}
+    return figure_bundle(part)
+
+
+def _sweep_parts(result, metric: str | None, walk_forward) -> list:
+    """HTML strings and figures, in order."""
     from .figures import sweep_columns, sweep_heatmap, walk_forward_figure
 
     frame = result.to_frame()
@@ -220,35 +341,43 @@ def sweep_html(result, metric: str | None = None, walk_forward=None) -> str:
     metric = metric or getattr(result, "metric", None) or "sharpe_ratio"
     if metric not in metrics and metrics:
         metric = metrics[0]
-    parts = [_STYLE, '<div class="research-env-report">']
+    head = []
     synthetic = getattr(result, "synthetic_symbols", None)
     if synthetic:
-        parts.append(f'<div class="research-env-banner">SYNTHETIC DATA: {_esc(", ".join(synthetic))} '
-                     "ran on demo bars, not market data.</div>")
+        head.append(f'<div class="research-env-banner">SYNTHETIC DATA: {_esc(", ".join(synthetic))} '
+                    "ran on demo bars, not market data.</div>")
     elapsed = getattr(result, "elapsed_seconds", None)
     timing = f" in {elapsed:.2f} s" if isinstance(elapsed, int | float) else ""
-    parts.append(f"<h3>Sweep: {len(frame)} combinations of {_esc(', '.join(params))}{timing}</h3>")
+    head.append(f"<h3>Sweep: {len(frame)} combinations of {_esc(', '.join(params))}{timing}</h3>")
     best = getattr(result, "best", None)
     if best is not None:
-        parts.append(f'<div class="research-env-best"><b>Best combination</b>: {_esc(_describe_best(best))}</div>')
+        head.append(f'<div class="research-env-best"><b>Best combination</b>: {_esc(_describe_best(best))}</div>')
+    parts: list = ["".join(head)]
     if metrics:
-        parts.append(figure_html(sweep_heatmap(frame, metric=metric, params=params)))
+        parts.append(sweep_heatmap(frame, metric=metric, params=params, stability=_stability(result, metrics)))
         ranked = frame.sort_values(metric, ascending=False, na_position="last")
     else:
         ranked = frame
     parts.append(f"<h4>All combinations (click a header to sort; first {min(len(ranked), _SWEEP_ROWS)} by "
-                 f"{_esc(LABELS.get(metric, metric))})</h4>")
-    parts.append(sortable_table(ranked.head(_SWEEP_ROWS)))
+                 f"{_esc(LABELS.get(metric, metric))})</h4>" + sortable_table(ranked.head(_SWEEP_ROWS)))
     folds = walk_forward_frame(walk_forward)
     if folds is not None and len(folds):
         parts.append("<h4>Walk-forward (out-of-sample)</h4>")
         try:
-            parts.append(figure_html(walk_forward_figure(folds, metric)))
+            parts.append(walk_forward_figure(folds, metric))
+            note = ""
         except ValueError as e:
-            parts.append(f"<p>{_esc(str(e))}</p>")
-        parts.append(sortable_table(folds))
-    parts.append("</div>")
-    return "".join(parts)
+            note = f"<p>{_esc(str(e))}</p>"
+        parts.append(note + sortable_table(folds))
+    return parts
+
+
+def _stability(result, metrics: list[str]) -> dict[str, pd.DataFrame] | None:
+    """``result.stability(metric)`` for each metric, when the result is a grid sweep (``SweepResult``)."""
+    stability = getattr(result, "stability", None)
+    if not callable(stability) or len(getattr(result, "grid", None) or ()) < 2:
+        return None
+    return {m: stability(m) for m in metrics}
 
 
 def walk_forward_frame(folds) -> pd.DataFrame | None:
@@ -308,8 +437,11 @@ def _cell(column, value) -> str:
         value = value.item()
     if value is None or (isinstance(value, float) and value != value):
         return "n/a"
-    if column in LABELS and isinstance(value, int | float):
-        return format_metric(column, value)
+    metric = _metric_of(column)
+    if metric and isinstance(value, int | float) and not isinstance(value, bool):
+        if metric in ("total_trades", "trading_days") and float(value).is_integer():
+            value = int(value)
+        return format_metric(metric, value)
     return str(value)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import inspect
 
+from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
@@ -34,6 +35,10 @@ class SweepMagics(Magics):
     @argument("--walk-forward", type=int, metavar="SPLITS",
               help="also evaluate the grid walk-forward over SPLITS out-of-sample folds and show them")
     @argument("--anchored", action="store_true", help="walk-forward training windows all start at the first day")
+    @argument("--demo", dest="allow_demo", action="store_true", default=None,
+              help="allow synthetic demo bars for symbols the store lacks")
+    @argument("--no-demo", dest="allow_demo", action="store_false", default=None,
+              help="never use synthetic demo bars (default: only when the store holds no real bars)")
     @argument("--option", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
               help="any other keyword argument of research_env.sweep, e.g. --option mode='bar' max_workers=2")
     @argument("--quiet", action="store_true", help="return the result without displaying it")
@@ -54,10 +59,13 @@ class SweepMagics(Magics):
         from ..sweeps import parse_grid
 
         args = parse_argstring(self.sweep, line)
+        if "--demo" in line.split() and "--no-demo" in line.split():
+            raise UsageError("--demo and --no-demo contradict each other; give one")
         run = sweep_function()
         with input_errors():
             kwargs = {"symbols": args.symbols, "start": args.start, "end": args.end, "timeframe": args.timeframe,
-                      "param_grid": parse_grid(args.grid), "metric": args.metric, "initial_cash": args.cash}
+                      "param_grid": parse_grid(args.grid), "metric": args.metric, "initial_cash": args.cash,
+                      "allow_demo": args.allow_demo}
             kwargs.update({k: _value(v) for k, v in parse_pairs(args.option, "--option").items()})
         strategy = resolve_strategy(args.strategy, self.shell.user_ns)
         result = call_sweep(run, strategy, kwargs, "sweep")
@@ -71,9 +79,10 @@ class SweepMagics(Magics):
         if not args.quiet:
             from IPython.display import display
 
-            from .report import mark_displayed, sweep_mimebundle
+            from .report import mark_displayed, sweep_outputs
 
-            display(sweep_mimebundle(result, args.metric, walk_forward=folds), raw=True)
+            for bundle in sweep_outputs(result, args.metric, walk_forward=folds):
+                display(bundle, raw=True)
             mark_displayed(result)
         return result
 

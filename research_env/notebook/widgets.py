@@ -3,10 +3,14 @@
 Controls are built apart from the wiring: ``parameter_controls`` turns a
 strategy's ``parameters``/``param_schema`` and default values into widgets;
 ``ParameterExplorer`` wires them with ``ipywidgets.interactive_output`` to a
-re-run that updates one ``FigureWidget`` in place and rewrites a summary in an
-``Output`` (``clear_output(wait=True)``). Errors of a re-run (a strategy
-exception, a bad value) are shown in that output through IPython's
-``showtraceback``, never swallowed.
+re-run that rewrites a summary in an ``Output`` (``clear_output(wait=True)``)
+and redraws the report's figure in a second ``Output``, as plotly's own
+mimetype: JupyterLab's plotly renderer sizes it to the output's width (a
+``FigureWidget`` drawn while its output is still detached stays at plotly's
+default 700 px). Errors of a re-run (a strategy exception, a bad value) are
+shown in the summary output through IPython's ``showtraceback``, never
+swallowed. In a batch run ``interact`` makes no widget at all
+(``StaticExplorer``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Mapping
 import ipywidgets as widgets
 from IPython.display import HTML, display
 
-__all__ = ["ParameterExplorer", "interact", "parameter_controls"]
+__all__ = ["ParameterExplorer", "StaticExplorer", "interact", "parameter_controls"]
 
 
 def parameter_controls(strategy, values: Mapping | None = None, ranges: Mapping | None = None) -> dict:
@@ -41,6 +45,7 @@ def parameter_controls(strategy, values: Mapping | None = None, ranges: Mapping 
     if isinstance(loaded, StrategyBase):
         defaults.update(loaded.get_parameters())
     names = list(getattr(cls, "parameters", None) or defaults)
+    _check_ranges(cls, names, ranges)
     schema = {**(getattr(cls, "param_schema", None) or {}), **(ranges or {})}
     controls = {}
     for name in names:
@@ -49,6 +54,20 @@ def parameter_controls(strategy, values: Mapping | None = None, ranges: Mapping 
         if control is not None:
             controls[name] = control
     return controls
+
+
+def _check_ranges(cls, names: list[str], ranges: Mapping | None) -> None:
+    """``InputError`` for a ``ranges`` name that is no parameter of ``cls`` (as ``--param``/``--grid`` refuse it)."""
+    import difflib
+
+    from ..errors import InputError
+
+    unknown = [name for name in (ranges or {}) if name not in names]
+    if unknown:
+        hint = difflib.get_close_matches(unknown[0], names, n=1)
+        suggestion = f"; did you mean `{hint[0]}`?" if hint else ""
+        raise InputError(f"`ranges` has `{unknown[0]}`, which is not a parameter of {cls.__name__}{suggestion} "
+                         f"(its parameters: {', '.join(names) or 'none'})")
 
 
 def _control(name: str, value, spec):
@@ -99,18 +118,18 @@ def _float_range(value: float) -> tuple[float, float, float]:
 
 
 class ParameterExplorer(widgets.VBox):
-    """Sliders, a live equity/drawdown/price ``FigureWidget`` and a summary of the latest run.
+    """Sliders, the report's figure of the latest run and a summary of it.
 
-    ``result`` is the latest ``BacktestResult``; ``controls`` maps parameter
-    names to their widgets (set ``controls[name].value`` to re-run from code).
-    In a batch run (``research-env run``), where widgets would not survive, the
-    explorer displays as the static report of its current result instead.
+    ``result`` is the latest ``BacktestResult``; ``figure`` its figure (one
+    ``plotly.graph_objects.Figure``, updated in place), drawn in the ``chart``
+    output; ``controls`` maps parameter names to their widgets (set
+    ``controls[name].value`` to re-run from code). Displayed in a batch run
+    (``research-env run``), where widgets would not survive, the explorer
+    shows the static report of its current result instead.
     """
 
     def __init__(self, strategy, controls: dict, backtest_kwargs: dict, fixed: Mapping | None = None):
-        import plotly.graph_objects as go
-
-        from .figures import backtest_figure, result_prices
+        from .figures import backtest_figure
 
         self.strategy = strategy
         self.controls = controls
@@ -118,22 +137,27 @@ class ParameterExplorer(widgets.VBox):
         self._fixed = {k: v for k, v in (fixed or {}).items() if k not in controls}
         self._last_params = self.parameters()
         self.result = self._backtest(self._last_params)
-        self._prices = result_prices(self.result)
-        self.figure = go.FigureWidget(backtest_figure(self.result, self._prices))
+        self.figure = backtest_figure(self.result)
+        self.chart = widgets.Output(layout=widgets.Layout(width="100%"))
+        self._draw()
         self.output = widgets.interactive_output(self._rerun, controls)
         header = widgets.HTML(_header(self.result))
         box = widgets.Box(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
-        super().__init__([header, box, self.output, self.figure])
+        super().__init__([header, box, self.output, self.chart], layout=widgets.Layout(width="100%"))
+
+    def _draw(self) -> None:
+        """Show ``figure`` in ``chart``: one output, replaced, as plotly's mimetype (no widget state, no trust)."""
+        from .report import figure_bundle
+
+        bundle = figure_bundle(self.figure, include_plotlyjs=False)
+        self.chart.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
 
     def parameters(self) -> dict:
         """The values the controls hold now, with the fixed overrides."""
         return {**self._fixed, **{name: control.value for name, control in self.controls.items()}}
 
     def _backtest(self, params: dict):
-        from .running import run_backtest
-
-        label = f"backtest {getattr(self.strategy, '__name__', self.strategy)}"
-        return run_backtest(self.strategy, params=params, progress_label=label, **self._kwargs)
+        return _backtest(self.strategy, params, self._kwargs)
 
     def _rerun(self, **values) -> None:
         params = {**self._fixed, **values}
@@ -142,8 +166,23 @@ class ParameterExplorer(widgets.VBox):
             self._last_params = params
             from .figures import backtest_figure
 
-            update_figure(self.figure, backtest_figure(self.result, self._prices))
+            update_figure(self.figure, backtest_figure(self.result))
+            self._draw()
         display(HTML(_summary(self.result)))
+
+    def _ipython_display_(self) -> None:
+        """The widget in a live kernel; in a batch run (where widgets are lost) the report's outputs."""
+        from .progress import in_batch
+        from .report import _echo_of_shown, backtest_outputs
+
+        if _echo_of_shown(self):
+            display({"text/plain": f"<ParameterExplorer of {self.result.strategy} (shown above)>"}, raw=True)
+        elif in_batch():
+            display({"text/html": f"<p><em>{BATCH_NOTE}</em></p>", "text/plain": BATCH_NOTE}, raw=True)
+            for bundle in backtest_outputs(self.result):
+                display(bundle, raw=True)
+        else:
+            display(self._repr_mimebundle_(), raw=True)
 
     def _repr_mimebundle_(self, **kwargs):
         from .progress import in_batch
@@ -153,28 +192,71 @@ class ParameterExplorer(widgets.VBox):
             return {"text/plain": f"<ParameterExplorer of {self.result.strategy} (shown above)>"}
         if in_batch():
             bundle = backtest_mimebundle(self.result)
-            note = ("<p><em>Parameter sliders need a live kernel: open this notebook in JupyterLab on the "
-                    "research-env kernel. Shown: the report for the starting values.</em></p>")
-            return {**bundle, "text/html": note + bundle["text/html"]}
+            return {**bundle, "text/html": f"<p><em>{BATCH_NOTE}</em></p>" + bundle["text/html"]}
         return super()._repr_mimebundle_(**kwargs)
 
 
-def update_figure(widget, figure) -> None:
-    """Replace ``widget``'s traces and title with ``figure``'s, in place (one message, no re-creation)."""
-    same = len(widget.data) == len(figure.data) and all(
-        type(old) is type(new) and old.name == new.name for old, new in zip(widget.data, figure.data, strict=True)
+#: What a batch run shows above the explorer's static report.
+BATCH_NOTE = ("Parameter sliders need a live kernel: open this notebook in JupyterLab on the research-env kernel. "
+              "Shown: the report for the starting values.")
+
+
+class StaticExplorer:
+    """What ``interact`` returns in a batch run (``research-env run``), where widgets would be lost: the backtest
+    of the starting values, displayed as its report under a note. It creates no widget, so the executed
+    notebook saves no widget state (a ``FigureWidget`` alone would add megabytes) and nothing shows
+    "model not found" when it is reopened."""
+
+    def __init__(self, strategy, backtest_kwargs: dict, params: Mapping):
+        self.strategy = strategy
+        self.controls: dict = {}
+        self._params = dict(params)
+        self.result = _backtest(strategy, self._params, backtest_kwargs)
+
+    def parameters(self) -> dict:
+        """The parameters the report ran with (the starting values)."""
+        return dict(self._params)
+
+    def _ipython_display_(self) -> None:
+        from .report import _echo_of_shown, backtest_outputs
+
+        if _echo_of_shown(self):
+            display({"text/plain": f"<StaticExplorer of {self.result.strategy} (shown above)>"}, raw=True)
+            return
+        display({"text/html": f"<p><em>{BATCH_NOTE}</em></p>", "text/plain": BATCH_NOTE}, raw=True)
+        for bundle in backtest_outputs(self.result):
+            display(bundle, raw=True)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        from .report import backtest_mimebundle
+
+        bundle = backtest_mimebundle(self.result)
+        return {**bundle, "text/html": f"<p><em>{BATCH_NOTE}</em></p>" + bundle.get("text/html", "")}
+
+
+def _backtest(strategy, params: dict, kwargs: dict):
+    from .running import run_backtest
+
+    label = f"backtest {getattr(strategy, '__name__', strategy)}"
+    return run_backtest(strategy, params=params, progress_label=label, **kwargs)
+
+
+def update_figure(target, figure) -> None:
+    """Make ``target`` (a ``Figure`` or ``FigureWidget``) show ``figure``, in place: trace by trace when both
+    have the same traces (one message for a widget), else every trace replaced; the layout is ``figure``'s."""
+    same = len(target.data) == len(figure.data) and all(
+        type(old) is type(new) and old.name == new.name for old, new in zip(target.data, figure.data, strict=True)
     )
-    with widget.batch_update():
+    with target.batch_update():
         if same:
-            for old, new in zip(widget.data, figure.data, strict=True):
+            for old, new in zip(target.data, figure.data, strict=True):
                 props = new.to_plotly_json()
                 props.pop("type", None)
                 old.update(props, overwrite=True)
-        widget.layout.title.text = figure.layout.title.text
+        target.layout = figure.layout
     if not same:
-        widget.data = ()
-        widget.update(layout=figure.layout)
-        widget.add_traces(list(figure.data))
+        target.data = ()
+        target.add_traces(list(figure.data))
 
 
 def _header(result) -> str:
@@ -201,24 +283,32 @@ def _label(key: str) -> str:
 
 def interact(strategy, symbols=None, start=None, end=None, timeframe=None, initial_cash: float | None = None,
              params: Mapping | None = None, data=None, *, ranges: Mapping | None = None, risk=None,
-             config=None) -> ParameterExplorer:
+             config=None) -> ParameterExplorer | StaticExplorer:
     """Sliders for ``strategy``'s parameters that re-run the backtest and update the chart in place.
 
     Arguments are those of ``research_env.backtest``; ``params`` sets starting
     values (or fixes parameters that get no control), ``ranges`` overrides a
-    slider's ``(min, max)`` or gives a parameter a list of choices. Returns the
-    ``ParameterExplorer`` (display it, or leave it last in the cell).
+    slider's ``(min, max)`` or gives a parameter a list of choices (a name
+    that is no parameter of the strategy is an ``InputError``). Returns the
+    ``ParameterExplorer`` (display it, or leave it last in the cell); in a
+    batch run a ``StaticExplorer``: the report of the starting values.
     """
+    from ..strategy.base import StrategyBase
     from ..strategy.loader import load_strategy_class
     from ..strategy.params import coerce_value, strategy_defaults
+    from .progress import in_batch
 
     loaded = load_strategy_class(strategy)
     cls = loaded if isinstance(loaded, type) else type(loaded)
     defaults = strategy_defaults(cls)
     values = {k: coerce_value(k, v, defaults.get(k)) for k, v in (params or {}).items()}
-    controls = parameter_controls(loaded, values, ranges)
     kwargs = {"symbols": symbols, "start": start, "end": end, "timeframe": timeframe, "initial_cash": initial_cash,
               "data": data, "risk": risk, "config": config}
     if not isinstance(loaded, type):
         kwargs["symbols"] = symbols or loaded.symbols
+    if in_batch():
+        _check_ranges(cls, list(getattr(cls, "parameters", None) or defaults), ranges)
+        start_values = {**(loaded.get_parameters() if isinstance(loaded, StrategyBase) else {}), **values}
+        return StaticExplorer(cls, kwargs, start_values)
+    controls = parameter_controls(loaded, values, ranges)
     return ParameterExplorer(cls, controls, kwargs, fixed=values)

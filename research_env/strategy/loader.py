@@ -24,6 +24,7 @@ import os
 import sys
 import types
 import warnings
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +105,7 @@ _REGISTRY: dict[str, LoadedStrategy] = {}
 # resolved file -> (the files it executed with their SHA-256, the result)
 _FILE_CACHE: dict[Path, tuple[dict[Path, str], LoadedStrategy]] = {}
 _SOURCE_CACHE: dict[tuple[str, str], LoadedStrategy] = {}
+_CLASS_DIGESTS: weakref.WeakKeyDictionary[type, str | None] = weakref.WeakKeyDictionary()
 
 
 def register_strategy(name: str, strategy: type[StrategyBase] | type[VectorizedStrategy]) -> None:
@@ -249,11 +251,13 @@ def _of_class(cls: type) -> LoadedStrategy:
 
 
 def _digest_of(cls: type) -> str | None:
-    """SHA-256 of a class's source, when Python can find it."""
-    try:
-        return hashlib.sha256(inspect.getsource(cls).encode()).hexdigest()
-    except (OSError, TypeError):
-        return None
+    """SHA-256 of a class's source, when Python can find it (once per class: reading it parses the module)."""
+    if cls not in _CLASS_DIGESTS:
+        try:
+            _CLASS_DIGESTS[cls] = hashlib.sha256(inspect.getsource(cls).encode()).hexdigest()
+        except (OSError, TypeError):
+            _CLASS_DIGESTS[cls] = None
+    return _CLASS_DIGESTS[cls]
 
 
 def _combine(*digests: str | None) -> str | None:

@@ -19,6 +19,7 @@ from ..engine.config import BacktestConfig, RiskConfig
 from ..engine.events import OrderDenied, RiskRule
 from ..engine.metrics import compute_metrics, drawdown_series
 from ..engine.result import BacktestResult
+from ..engine.risk import RISK_RULES, denial_message, rule_limit
 from ..engine.trades import round_trips
 from ..run_spec import DEFAULT_MAX_COMBINATIONS, DEFAULT_MAX_YEARS, DataLike, DateLike, StrategyLike, build_run
 from ..strategy.params import coerce_value, strategy_defaults
@@ -28,7 +29,7 @@ from ._market import Market, config_vector, market_arrays
 from ._parallel import run_bar_sweep
 from ._vectorized import VectorizedRunner
 from .enums import DUPLICATE_SLOTS as _DUP_SLOTS
-from .enums import RULES, Rule, Side, describe_status
+from .enums import RULES, Side, describe_status
 from .result import SweepResult, WalkForwardResult, metric_row, rank_key
 
 __all__ = ["sweep", "vectorized_backtest", "walk_forward"]
@@ -239,7 +240,7 @@ def vectorized_backtest(
                   side=OrderSide.BUY if f["side"] == Side.BUY else OrderSide.SELL, quantity=float(f["quantity"]),
                   price=float(f["price"]), commission=float(f["commission"]), timestamp=stamps[int(f["row"])])
              for f in fill_records]
-    denials = [_denial(d, market, stamps) for d in denial_records]
+    denials = [_denial(d, market, stamps, job.config) for d in denial_records]
     equity = pd.Series(equity_values, index=market.index, name="equity")
     trades = round_trips(fills)
     cfg = job.config
@@ -291,41 +292,21 @@ def fold_windows(n_days: int, splits: int, train: int | None, test: int | None,
 
 
 def risk_notes(config: BacktestConfig, *, vectorized: bool) -> list[dict]:
-    """How each of the engine's risk rules was applied in this sweep (never silently dropped)."""
-    risk = config.risk
-    limits = {
-        RiskRule.TRADING_HOURS: risk.trading_hours or None,
-        RiskRule.MAX_DRAWDOWN: risk.max_drawdown,
-        RiskRule.MAX_DAILY_LOSS: risk.max_daily_loss,
-        RiskRule.DUPLICATE_ORDER: risk.duplicate_window_seconds,
-        RiskRule.MAX_ORDER_VALUE: risk.max_order_value,
-        RiskRule.ALLOW_MARGIN: None if risk.allow_margin else True,
-        RiskRule.MIN_CASH_RATIO: risk.min_cash_ratio,
-        RiskRule.MAX_SYMBOL_WEIGHT: risk.max_symbol_weight,
-        RiskRule.MAX_TOTAL_WEIGHT: risk.max_total_weight,
-        RiskRule.MAX_PRICE_DEVIATION: risk.max_price_deviation,
-    }
-    notes = []
+    """How each rule of the engine's risk table was applied in this sweep (never silently dropped)."""
     where = "numba kernel, same checks and order as engine/risk.py" if vectorized else "event engine (backtest())"
-    notes.append({"rule": str(RiskRule.POSITION_SIZE), "status": "applied", "detail": where})
-    for rule, limit in limits.items():
-        if limit is None:
-            notes.append({"rule": str(rule), "status": "off", "detail": "switched off in the risk config"})
+    notes = []
+    for spec in RISK_RULES:
+        limit = rule_limit(spec.rule, config)
+        off = limit is None or (spec.rule is RiskRule.TRADING_HOURS and not limit) or (
+            spec.rule in (RiskRule.ALLOW_MARGIN, RiskRule.ALLOW_SHORT) and limit)
+        if vectorized and spec.kernel.startswith("not applicable"):
+            notes.append({"rule": str(spec.rule), "status": "not applicable",
+                          "detail": spec.kernel.removeprefix("not applicable: ")})
+        elif off:
+            notes.append({"rule": str(spec.rule), "status": "off", "detail": "switched off in the risk config"})
         else:
-            detail = where
-            if vectorized and rule is RiskRule.DUPLICATE_ORDER:
-                detail += (f"; keeps the last {_DUP_SLOTS} accepted orders per symbol and side, which is exact "
-                           "unless more fall inside the window (a warning says so)")
-            notes.append({"rule": str(rule), "status": "applied", "detail": detail})
-    if vectorized:
-        notes.append({"rule": str(RiskRule.ALLOW_SHORT), "status": "not applicable",
-                      "detail": "entries buy and exits only close the position, so no signal can open a short"})
-        notes.append({"rule": str(RiskRule.INVALID_SIGNAL), "status": "not applicable",
-                      "detail": "entries/exits become market orders for the sweep's own symbols"})
-    else:
-        notes.append({"rule": str(RiskRule.ALLOW_SHORT), "status": "applied" if not risk.allow_short else "off",
-                      "detail": where})
-        notes.append({"rule": str(RiskRule.INVALID_SIGNAL), "status": "applied", "detail": where})
+            detail = f"{where}; {spec.kernel.format(slots=_DUP_SLOTS)}" if vectorized and spec.kernel else where
+            notes.append({"rule": str(spec.rule), "status": "applied", "detail": detail})
     return notes
 
 
@@ -492,29 +473,19 @@ def _sequential_sum(values) -> float:
     return total
 
 
-_DENIAL_TEXT = {
-    Rule.POSITION_SIZE: "auto-size: {pct} of equity (${value:,.2f}) buys no whole share at {price:.2f}",
-    Rule.TRADING_HOURS: "bar closes outside market hours 09:30-16:00 New York",
-    Rule.MAX_DRAWDOWN: "strategy halted: drawdown exceeded the limit; only closing orders are accepted",
-    Rule.MAX_DAILY_LOSS: "today's loss of {neg:.2%} reached the daily limit (opening orders resume next session)",
-    Rule.DUPLICATE_ORDER: "the same order was sent {value:g}s ago; repeats within the window are blocked",
-    Rule.MAX_ORDER_VALUE: "order value ${value:,.2f} exceeds the single-order limit",
-    Rule.ALLOW_MARGIN: "order needs ${value:,.2f}, more than the free cash (margin is off)",
-    Rule.MIN_CASH_RATIO: "cash would fall to {value:.1%} of equity, below the minimum",
-    Rule.MAX_SYMBOL_WEIGHT: "{symbol} would be {value:.1%} of equity, above the symbol limit",
-    Rule.MAX_TOTAL_WEIGHT: "invested total would be {value:.1%} of equity, above the limit",
-    Rule.MAX_PRICE_DEVIATION: "price moved {value:.2%} from the signal price, beyond the limit",
-}
-
-
-def _denial(record, market: Market, stamps: list) -> OrderDenied:
-    rule = int(record["rule"])
-    symbol = market.symbols[int(record["col"])]
-    row = int(record["row"])
-    value = float(record["value"])
-    text = _DENIAL_TEXT[rule].format(value=value, neg=-value, symbol=symbol, pct="the sizing ratio",
-                                     price=float(market.close[row, int(record["col"])]))
+def _denial(record, market: Market, stamps: list, config: BacktestConfig) -> OrderDenied:
+    """A kernel's denial record as the engine's ``OrderDenied``, worded by the same risk-table template."""
+    code = int(record["rule"])
+    rule = RULES[code]
+    col, row = int(record["col"]), int(record["row"])
+    symbol = market.symbols[col]
     side = OrderSide.BUY if record["side"] == Side.BUY else OrderSide.SELL
     quantity = float(record["quantity"])
+    at_fill = rule is RiskRule.MAX_PRICE_DEVIATION  # measured at the fill bar's open, not the signal close
+    price = float(market.open[row, col] if at_fill else market.close[row, col])
+    limit = rule_limit(rule, config)
+    text = denial_message(rule, value=float(record["value"]), other=float(record["other"]),
+                          limit=float(limit) if not isinstance(limit, bool) else math.nan, quantity=quantity,
+                          price=price, symbol=symbol, side=str(side))
     return OrderDenied(timestamp=stamps[row], symbol=symbol, side=side, order_type=OrderType.MARKET,
-                       quantity=quantity, rule=RULES[rule], reason=text, order_id=f"O{int(record['order']):06d}")
+                       quantity=quantity, rule=rule, reason=text, order_id=f"O{int(record['order']):06d}")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..data import BarData, session_dates
 from ..engine.config import BacktestConfig
-from .enums import CFG_SIZE, CfgField
+from .enums import CFG_SIZE, CfgField, MarketArrays
 
 __all__ = ["Market", "config_vector", "market_arrays"]
 
@@ -44,6 +44,11 @@ class Market:
     @property
     def n_bars(self) -> int:
         return len(self.index)
+
+    @property
+    def arrays(self) -> MarketArrays:
+        """The arrays the kernels read."""
+        return MarketArrays(self.open, self.close, self.has_bar, self.times, self.day, self.tod, self.bench_close)
 
     @property
     def width(self) -> int:

@@ -12,7 +12,7 @@ from ..strategy.vectorized import MovingAverageCross, VectorizedStrategy, apply_
 from . import nb
 from ._errors import SignalError
 from ._market import Market
-from .enums import DENIAL_DT, FILL_DT, N_METRICS, N_RULES, SignalSource
+from .enums import DENIAL_DT, FILL_DT, N_METRICS, N_RULES, Outputs, SignalInputs, SignalSource
 
 __all__ = ["VectorizedRunner", "check_signals"]
 
@@ -81,8 +81,7 @@ class VectorizedRunner:
             for a in range(0, len(combos), step):
                 b = min(a + step, len(combos))
                 metrics[a:b], counts[a:b], status[a:b] = nb.sweep_cross_nb(
-                    m.open, m.close, m.has_bar, m.times, m.day, m.tod, m.bench_close, self.cfg, lo, hi, ma,
-                    source, fast_col[a:b], slow_col[a:b], warmup[a:b], _NO_SIGNALS)
+                    m.arrays, self.cfg, lo, hi, ma, source, fast_col[a:b], slow_col[a:b], warmup[a:b], _NO_SIGNALS)
                 if progress is not None:
                     progress(b, len(combos))
             return metrics, counts, status
@@ -95,9 +94,8 @@ class VectorizedRunner:
                 go_in, go_out = self.signals(params)
                 entries[:, k * n_sym:k * n_sym + go_in.shape[1]] = go_in
                 exits[:, k * n_sym:k * n_sym + go_in.shape[1]] = go_out
-            metrics[a:b], counts[a:b], status[a:b] = nb.sweep_signals_nb(
-                m.open, m.close, m.has_bar, m.times, m.day, m.tod, m.bench_close, self.cfg, lo, hi, entries, exits,
-                _NO_MA)
+            metrics[a:b], counts[a:b], status[a:b] = nb.sweep_signals_nb(m.arrays, self.cfg, lo, hi, entries, exits,
+                                                                         _NO_MA)
             if progress is not None:
                 progress(b, len(combos))
         return metrics, counts, status
@@ -139,16 +137,15 @@ class VectorizedRunner:
         if rule is not None:
             ma, fast_col, slow_col, warmup = self._averages(rule, [params])
             source = SignalSource.CROSS_GUIDE if rule.rule == "guide" else SignalSource.CROSS_STRICT
-            entries = exits = _NO_SIGNALS
-            args = (ma, int(fast_col[0]), int(slow_col[0]), warmup[0])
+            signals = SignalInputs(source, _NO_SIGNALS, _NO_SIGNALS, 0, ma, int(fast_col[0]), int(slow_col[0]),
+                                   warmup[0])
         else:
             go_in, go_out = self.signals(params)
             entries = np.zeros((m.n_bars, m.width), dtype=np.bool_, order="F")
             exits = np.zeros_like(entries, order="F")
             entries[:, :go_in.shape[1]] = go_in
             exits[:, :go_out.shape[1]] = go_out
-            source = SignalSource.ARRAYS
-            args = (_NO_MA, 0, 0, np.zeros(2, dtype=np.int64))
+            signals = SignalInputs(SignalSource.ARRAYS, entries, exits, 0, _NO_MA, 0, 0, np.zeros(2, dtype=np.int64))
         equity = np.full(m.n_bars, np.nan)
         size = max(hi - lo, 0) * m.width + 1
         fills = np.empty(size, dtype=FILL_DT)
@@ -156,9 +153,8 @@ class VectorizedRunner:
         counts_out = np.zeros(2, dtype=np.int64)
         metrics = np.empty(N_METRICS)
         rule_counts = np.zeros(N_RULES, dtype=np.int64)
-        status = nb.simulate_nb(m.open, m.close, m.has_bar, m.times, m.day, m.tod, m.bench_close, self.cfg, lo, hi,
-                                source, entries, exits, 0, *args, True, equity, fills, denials, counts_out, metrics,
-                                rule_counts)
+        out = Outputs(True, equity, fills, denials, counts_out, metrics, rule_counts)
+        status = nb.simulate_nb(m.arrays, self.cfg, signals, lo, hi, out)
         return (equity[lo:hi], fills[:counts_out[0]], denials[:counts_out[1]], metrics, rule_counts, int(status))
 
 

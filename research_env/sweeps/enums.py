@@ -6,11 +6,13 @@ record arrays. ``describe_status`` turns status bits into readable text.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import NamedTuple
 
 import numpy as np
 
 from ..engine.events import RiskRule
+from ..engine.risk import RISK_RULES
 
 __all__ = [
     "CFG_FIELDS",
@@ -28,6 +30,10 @@ __all__ = [
     "SignalSource",
     "DENIAL_DT",
     "DUPLICATE_SLOTS",
+    "MarketArrays",
+    "TradeF",
+    "Outputs",
+    "SignalInputs",
     "describe_status",
 ]
 
@@ -53,37 +59,10 @@ class _SignalSourceT(NamedTuple):
 SignalSource = _SignalSourceT()
 
 
-class _RuleT(NamedTuple):
-    """Denial rule codes; ``RULES[code]`` is the engine's ``RiskRule``."""
-
-    POSITION_SIZE: int = 0
-    TRADING_HOURS: int = 1
-    MAX_DRAWDOWN: int = 2
-    MAX_DAILY_LOSS: int = 3
-    DUPLICATE_ORDER: int = 4
-    MAX_ORDER_VALUE: int = 5
-    ALLOW_MARGIN: int = 6
-    MIN_CASH_RATIO: int = 7
-    MAX_SYMBOL_WEIGHT: int = 8
-    MAX_TOTAL_WEIGHT: int = 9
-    MAX_PRICE_DEVIATION: int = 10
-
-
-Rule = _RuleT()
-
-RULES: tuple[RiskRule, ...] = (
-    RiskRule.POSITION_SIZE,
-    RiskRule.TRADING_HOURS,
-    RiskRule.MAX_DRAWDOWN,
-    RiskRule.MAX_DAILY_LOSS,
-    RiskRule.DUPLICATE_ORDER,
-    RiskRule.MAX_ORDER_VALUE,
-    RiskRule.ALLOW_MARGIN,
-    RiskRule.MIN_CASH_RATIO,
-    RiskRule.MAX_SYMBOL_WEIGHT,
-    RiskRule.MAX_TOTAL_WEIGHT,
-    RiskRule.MAX_PRICE_DEVIATION,
-)
+#: Denial rule codes, one per row of the engine's risk table (``engine/risk.py``): ``Rule.MAX_ORDER_VALUE`` is
+#: that rule's position in ``RISK_RULES``; ``RULES[code]`` is the engine's ``RiskRule``.
+Rule = namedtuple("Rule", [spec.rule.name for spec in RISK_RULES])(*range(len(RISK_RULES)))
+RULES: tuple[RiskRule, ...] = tuple(spec.rule for spec in RISK_RULES)
 N_RULES = len(RULES)
 
 
@@ -146,9 +125,57 @@ STATUS_DUPLICATE_UNVERIFIED = 1
 FILL_DT = np.dtype([("order", np.int64), ("row", np.int64), ("col", np.int64), ("side", np.int64),
                     ("quantity", np.float64), ("price", np.float64), ("commission", np.float64)])
 
-#: one denied signal or order: order number, bar row, symbol column, side, quantity, rule code, measured value.
+#: one denied signal or order: order number, bar row, symbol column, side, quantity, rule code, and the measured
+#: ``value`` and ``other`` value ``engine.risk.denial_message`` words it with (e.g. an order's cost and the free cash).
 DENIAL_DT = np.dtype([("order", np.int64), ("row", np.int64), ("col", np.int64), ("side", np.int64),
-                      ("quantity", np.float64), ("rule", np.int64), ("value", np.float64)])
+                      ("quantity", np.float64), ("rule", np.int64), ("value", np.float64), ("other", np.float64)])
+
+class _TradeFT(NamedTuple):
+    """Rows of the round-trip table the trade metrics read (``trades[row, trade number]``)."""
+
+    PNL: int = 0  # NaN while the trade is open
+    HOLD_DAYS: int = 1
+
+
+TradeF = _TradeFT()
+
+
+class MarketArrays(NamedTuple):
+    """The market as the kernels read it (see ``nb.py`` for the layout)."""
+
+    open: np.ndarray
+    close: np.ndarray
+    has_bar: np.ndarray
+    times: np.ndarray
+    day: np.ndarray
+    tod: np.ndarray
+    bench_close: np.ndarray
+
+
+class SignalInputs(NamedTuple):
+    """Where one combination's entries and exits come from: a ``SignalSource`` and its arrays."""
+
+    source: int
+    entries: np.ndarray
+    exits: np.ndarray
+    combo: int
+    ma: np.ndarray
+    fast_col: int
+    slow_col: int
+    warmup: np.ndarray
+
+
+class Outputs(NamedTuple):
+    """Where a simulation writes: metrics and denial counts always; with ``record``, equity per row, fill and
+    denial records and their counts."""
+
+    record: bool
+    equity: np.ndarray
+    fills: np.ndarray
+    denials: np.ndarray
+    counts: np.ndarray
+    metrics: np.ndarray
+    rule_counts: np.ndarray
 
 
 def describe_status(status: int, duplicate_slots: int = DUPLICATE_SLOTS) -> list[str]:

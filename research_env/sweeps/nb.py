@@ -10,16 +10,19 @@ not have is ``has_bar[row, col] == False``.
 
 ``simulate_nb`` reproduces the bar-by-bar engine (``research_env.engine``) for
 long-only entry/exit signals: at every bar it matches each symbol's waiting
-order at the open (slippage, commission, the price-deviation check), marks the
-portfolio to the closes, updates the drawdown halt and the session's starting
-equity, then turns each symbol's signal into an order through the same risk
-rules in the same order (``engine/risk.py``). Float operations follow the
-engine's order so the numbers agree to the last bit where the engine is
-deterministic. Metrics are streamed per combination with the definitions of
-``engine/metrics.py``; sums use numpy's pairwise summation.
+order at the open (slippage, commission, the price-deviation check for
+entries), marks the portfolio to the closes, updates the drawdown halt and the
+session's starting equity, then turns each symbol's signal into an order
+through the rules of the engine's risk table (``engine/risk.py``), in its order,
+with its one comparison (``breaches``, compiled here as ``breaches_nb``) and
+its rule codes. Float operations follow the engine's order so the numbers agree
+to the last bit where the engine is deterministic. The signals come from
+``signal_events_nb`` (``array_events_nb`` or ``cross_events_nb``); the metrics
+of ``engine/metrics.py`` are computed by ``return_metrics_nb``,
+``benchmark_metrics_nb`` and ``trade_metrics_nb``; sums use numpy's pairwise
+summation.
 
-Each combination first lists its signal bars per symbol (``_events_nb``); the
-simulation then visits every bar while something is held or waiting, and jumps
+The simulation visits every bar while something is held or waiting, and jumps
 straight to the next signal while the portfolio is flat (equity is the cash).
 """
 
@@ -30,21 +33,41 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .enums import DENIAL_DT, DUPLICATE_SLOTS, FILL_DT, N_METRICS, N_RULES, CfgField, Metric, Rule, SignalSource
+from ..engine.risk import BOUNDARIES, breaches
+from .enums import (
+    DENIAL_DT,
+    DUPLICATE_SLOTS,
+    FILL_DT,
+    N_METRICS,
+    N_RULES,
+    STATUS_DUPLICATE_UNVERIFIED,
+    CfgField,
+    Metric,
+    Outputs,
+    Rule,
+    SignalInputs,
+    SignalSource,
+    TradeF,
+)
 
 __all__ = [
+    "array_events_nb",
+    "benchmark_metrics_nb",
+    "cross_events_nb",
+    "metrics_nb",
     "pairwise_sum_nb",
+    "return_metrics_nb",
+    "signal_events_nb",
     "simulate_nb",
     "sweep_cross_nb",
     "sweep_signals_nb",
+    "trade_metrics_nb",
 ]
 
-_EPS = 1e-9
 _YEAR = 252.0
 _DUP_SLOTS = DUPLICATE_SLOTS
-_OPEN_US = 34_200_000_000  # 09:30 in microseconds
-_CLOSE_US = 57_600_000_000  # 16:00
-
+#: the risk table's one comparison, compiled for the kernels
+breaches_nb = njit(cache=True, inline="always")(breaches)
 
 @njit(cache=True)
 def _block_sum(a, lo, n):
@@ -144,6 +167,9 @@ def _finite_or_nan(x):
     return x if math.isfinite(x) else np.nan
 
 
+# --- events: each symbol's signal bars ------------------------------------------------------------------------
+
+
 @njit(cache=True, inline="always")
 def _cross_state(fast, slow):
     """1 when fast > slow, -1 when below, 0 when equal, 2 when either is NaN."""
@@ -157,96 +183,105 @@ def _cross_state(fast, slow):
 
 
 @njit(cache=True)
-def _events_nb(has_bar, lo, hi, source, entries, exits, combo, ma, fast_col, slow_col, warmup):
-    """Each symbol's signal bars in ``[lo, hi)``: ``rows[s, :count[s]]`` and ``flags`` (1 entry, 2 exit, 3 both).
+def array_events_nb(has_bar, lo, hi, entries, exits, col, s, rows, flags):
+    """Bars of ``[lo, hi)`` where signal column ``col`` (of symbol ``s``) enters or exits; returns their count."""
+    n = 0
+    for t in range(lo, hi):
+        if has_bar[t, s] and (entries[t, col] or exits[t, col]):
+            rows[n] = t
+            flags[n] = (1 if entries[t, col] else 0) + (2 if exits[t, col] else 0)
+            n += 1
+    return n
 
-    Fused cross sources follow every bar from row 0 (the state before ``lo`` carries in): the guide rule
-    counts the symbol's bars (capped at ``warmup[1]``) and waits for ``warmup[0]``, then compares
+
+@njit(cache=True)
+def cross_events_nb(has_bar, lo, hi, ma, fast, slow, warmup, guide, s, rows, flags):
+    """Moving-average cross signals of symbol ``s`` in ``[lo, hi)`` (columns ``fast`` and ``slow`` of ``ma``),
+    following every bar from row 0 (the state before ``lo`` carries in); returns their count.
+
+    The guide rule counts the symbol's bars (capped at ``warmup[1]``) and waits for ``warmup[0]``, then compares
     fast > slow with the previous bar; the strict rule needs fast strictly below (above) slow since both
     averages exist, and no bar above (below) in between.
     """
+    n = seen = 0
+    prev = 2
+    below = above_seen = False
+    for t in range(hi):
+        if not has_bar[t, s]:
+            continue
+        state = _cross_state(ma[t, fast], ma[t, slow])
+        flag = 0
+        if guide:
+            seen += 1
+            if min(seen, warmup[1]) < warmup[0]:
+                continue
+            above = 1 if state == 1 else 0
+            if prev != 2:
+                if above == 1 and prev == 0:
+                    flag = 1
+                elif above == 0 and prev == 1:
+                    flag = 2
+            prev = above
+        else:
+            if state == 2:
+                below = above_seen = False
+            elif state == 1:
+                if below and (prev == -1 or prev == 0):
+                    flag = 1
+                above_seen = True
+            elif state == -1:
+                if above_seen and (prev == 1 or prev == 0):
+                    flag = 2
+                below = True
+            prev = state
+        if flag and t >= lo:
+            rows[n] = t
+            flags[n] = flag
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def signal_events_nb(has_bar, lo, hi, sig):
+    """Each symbol's signal bars in ``[lo, hi)``: ``rows[s, :count[s]]`` and ``flags`` (1 entry, 2 exit, 3 both)."""
     n_sym = has_bar.shape[1]
     rows = np.empty((n_sym, max(hi - lo, 1)), dtype=np.int64)
     flags = np.empty((n_sym, max(hi - lo, 1)), dtype=np.int8)
     count = np.zeros(n_sym, dtype=np.int64)
+    entries, exits, ma, warmup = sig.entries, sig.exits, sig.ma, sig.warmup
+    guide = sig.source == SignalSource.CROSS_GUIDE
     for s in range(n_sym):
-        n = 0
-        if source == SignalSource.ARRAYS:
-            col = combo * n_sym + s
-            for t in range(lo, hi):
-                if has_bar[t, s] and (entries[t, col] or exits[t, col]):
-                    rows[s, n] = t
-                    flags[s, n] = (1 if entries[t, col] else 0) + (2 if exits[t, col] else 0)
-                    n += 1
-            count[s] = n
-            continue
-        fast = fast_col * n_sym + s
-        slow = slow_col * n_sym + s
-        seen = 0
-        prev = 2
-        below = False
-        above_seen = False
-        guide = source == SignalSource.CROSS_GUIDE
-        for t in range(hi):
-            if not has_bar[t, s]:
-                continue
-            state = _cross_state(ma[t, fast], ma[t, slow])
-            flag = 0
-            if guide:
-                seen += 1
-                if min(seen, warmup[1]) < warmup[0]:
-                    continue
-                above = 1 if state == 1 else 0
-                if prev != 2:
-                    if above == 1 and prev == 0:
-                        flag = 1
-                    elif above == 0 and prev == 1:
-                        flag = 2
-                prev = above
-            else:
-                if state == 2:
-                    below = False
-                    above_seen = False
-                elif state == 1:
-                    if below and (prev == -1 or prev == 0):
-                        flag = 1
-                    above_seen = True
-                elif state == -1:
-                    if above_seen and (prev == 1 or prev == 0):
-                        flag = 2
-                    below = True
-                prev = state
-            if flag and t >= lo:
-                rows[s, n] = t
-                flags[s, n] = flag
-                n += 1
-        count[s] = n
+        if sig.source == SignalSource.ARRAYS:
+            count[s] = array_events_nb(has_bar, lo, hi, entries, exits, sig.combo * n_sym + s, s, rows[s], flags[s])
+        else:
+            count[s] = cross_events_nb(has_bar, lo, hi, ma, sig.fast_col * n_sym + s, sig.slow_col * n_sym + s,
+                                       warmup, guide, s, rows[s], flags[s])
     return rows, flags, count
 
 
+# --- one combination -----------------------------------------------------------------------------------------
+
+
 @njit(cache=True)
-def simulate_nb(open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi,
-                source, entries, exits, combo, ma, fast_col, slow_col, warmup,
-                record, equity_out, fills_out, denials_out, counts_out, metrics_out, rule_counts_out):
+def simulate_nb(mk, cfg, sig, lo, hi, out):  # noqa: C901 - one loop on purpose, see the docstring
     """Simulate one parameter combination over rows ``[lo, hi)``; return its status bits.
 
-    Market data: ``open_``/``close``/``has_bar`` (bars, symbols); ``times`` bar
-    close times (int64 ns UTC); ``day`` the dense session number of each bar;
-    ``tod`` New York time of day in microseconds (read only when the
-    trading-hours rule is on); ``bench_close`` the benchmark close per session
-    number (empty: no benchmark). ``cfg`` is the float vector of ``CfgField``.
+    ``mk`` is the market (``MarketArrays``): ``open``/``close``/``has_bar`` (bars, symbols); ``times`` bar close
+    times (int64 ns UTC); ``day`` the dense session number of each bar; ``tod`` New York time of day in
+    microseconds (read only when the trading-hours rule is on); ``bench_close`` the benchmark close per session
+    number (empty: no benchmark). ``cfg`` is the float vector of ``CfgField``. ``sig`` (``SignalInputs``) says
+    where entries and exits come from (``signal_events_nb``). ``out`` (``Outputs``) takes the metrics (NaN for
+    undefined) and the denials per rule code; with ``out.record``, also equity per row, fill and denial records
+    and their counts.
 
-    Signals: ``source`` is a ``SignalSource``. ``ARRAYS`` reads
-    ``entries``/``exits`` column ``combo * n_symbols + s``. The fused cross
-    sources compare moving-average columns ``fast_col * n_symbols + s`` and
-    ``slow_col * n_symbols + s`` of ``ma`` from row 0 (state before ``lo``
-    carries in); ``warmup`` is (bars the guide rule waits for, bars a strategy keeps).
-
-    Outputs: ``metrics_out`` (``N_METRICS``, NaN for undefined) and
-    ``rule_counts_out`` (denials per ``Rule``). With ``record`` set, also
-    ``equity_out`` per row, fill and denial records, and ``counts_out`` =
-    (fills, denials).
+    One loop, on purpose: every rule is the risk table's (``breaches_nb`` with ``BOUNDARIES``), but the bar loop
+    stays in one function because numba counts references to each array passed to a called kernel, and at one
+    call per signal that costs the sweep about 1.8x its time.
     """
+    open_, close, has_bar, times, day, tod = mk.open, mk.close, mk.has_bar, mk.times, mk.day, mk.tod
+    bench_close = mk.bench_close
+    record, equity_out, fills_out, denials_out = out.record, out.equity, out.fills, out.denials
+    counts_out, metrics_out, rule_counts_out = out.counts, out.metrics, out.rule_counts
     n_sym = close.shape[1]
     init_cash = cfg[CfgField.INITIAL_CASH]
     slip = cfg[CfgField.SLIPPAGE]
@@ -310,8 +345,7 @@ def simulate_nb(open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi
     worst_dd = 0.0
     low = init_cash  # lowest equity since ``peak`` was set
 
-    ev_rows, ev_flags, ev_count = _events_nb(has_bar, lo, hi, source, entries, exits, combo, ma, fast_col,
-                                             slow_col, warmup)
+    ev_rows, ev_flags, ev_count = signal_events_nb(has_bar, lo, hi, sig)
     ev_next = np.zeros(n_sym, dtype=np.int64)
     t = lo
     while t < hi:
@@ -355,14 +389,14 @@ def simulate_nb(open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi
                 o = open_[t, s]
                 q = pend_qty[s]
                 ref = pend_ref[s]
-                if not math.isnan(max_dev):
+                if side > 0 and not math.isnan(max_dev):  # exits only close a position: they always fill
                     moved = abs(o - ref) / ref
-                    if moved > max_dev + _EPS:
+                    if breaches_nb(moved, max_dev, BOUNDARIES[Rule.MAX_PRICE_DEVIATION]):
                         rule_counts_out[Rule.MAX_PRICE_DEVIATION] += 1
                         if record:
                             d = denials_out[n_denials]
                             d["order"], d["row"], d["col"], d["side"] = pend_no[s], t, s, side
-                            d["quantity"], d["rule"], d["value"] = q, Rule.MAX_PRICE_DEVIATION, moved
+                            d["quantity"], d["rule"], d["value"], d["other"] = q, Rule.MAX_PRICE_DEVIATION, moved, ref
                         n_denials += 1
                         continue
                 filled = True
@@ -423,7 +457,7 @@ def simulate_nb(open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi
                 low = equity
                 if not math.isnan(max_dd):
                     halt_below = equity * (1.0 - max_dd)
-            elif equity < halt_below:
+            elif breaches_nb(equity, halt_below, BOUNDARIES[Rule.MAX_DRAWDOWN]):
                 halted = True
             if equity < low:
                 low = equity
@@ -453,7 +487,7 @@ def simulate_nb(open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi
             order_no += 1
             px = close[t, s]
             rule = -1
-            value = np.nan
+            value = other = np.nan
             if side > 0:
                 if not math.isnan(fixed):
                     q = fixed
@@ -466,7 +500,7 @@ def simulate_nb(open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi
             else:
                 q = pos[s]
             opening = q if side > 0 else 0.0
-            if rule < 0 and hours and (tod[t] < _OPEN_US or tod[t] > _CLOSE_US):
+            if rule < 0 and hours and breaches_nb(tod[t] / 1e6, np.nan, BOUNDARIES[Rule.TRADING_HOURS]):
                 rule = Rule.TRADING_HOURS
                 value = tod[t] / 1e6
             if rule < 0 and halted and opening > 0:
@@ -474,7 +508,7 @@ def simulate_nb(open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi
                 value = equity / peak - 1.0
             if rule < 0 and not math.isnan(max_daily_loss) and opening > 0:
                 day_return = equity / day_start - 1.0
-                if day_return <= -max_daily_loss + _EPS:
+                if breaches_nb(day_return, -max_daily_loss, BOUNDARIES[Rule.MAX_DAILY_LOSS]):
                     rule = Rule.MAX_DAILY_LOSS
                     value = day_return
             if rule < 0 and not math.isnan(dup_window):
@@ -485,7 +519,7 @@ def simulate_nb(open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi
                 for j in range(kept):
                     slot = (n_dup - 1 - j) % _DUP_SLOTS
                     age = ((times[t] - dup_t[s, ks, slot]) // 1000) / 1e6
-                    if age >= dup_window:
+                    if not breaches_nb(age, dup_window, BOUNDARIES[Rule.DUPLICATE_ORDER]):
                         break
                     checked += 1
                     if dup_q[s, ks, slot] == q:
@@ -493,12 +527,13 @@ def simulate_nb(open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi
                         value = age
                         break
                 if rule < 0 and checked == _DUP_SLOTS and n_dup > _DUP_SLOTS:
-                    status |= 1
+                    status |= STATUS_DUPLICATE_UNVERIFIED
             value_open = opening * px
             if (rule < 0 and not math.isnan(max_order_value) and opening > 0
-                    and value_open > max_order_value * (1 + _EPS)):
+                    and breaches_nb(value_open, max_order_value, BOUNDARIES[Rule.MAX_ORDER_VALUE])):
                 rule = Rule.MAX_ORDER_VALUE
                 value = value_open
+                other = opening
             if rule < 0 and opening > 0:
                 pending_cost = 0.0
                 pending_value = 0.0
@@ -511,17 +546,18 @@ def simulate_nb(open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi
                             pending_value += 0.0 * pend_ref[s2]
                 free_cash = cash - pending_cost
                 cost = opening * (px * buy_unit + comm)
-                if not allow_margin and cost > free_cash * (1 + _EPS):
+                if not allow_margin and breaches_nb(cost, free_cash, BOUNDARIES[Rule.ALLOW_MARGIN]):
                     rule = Rule.ALLOW_MARGIN
                     value = cost
+                    other = free_cash
                 if rule < 0 and not math.isnan(min_cash_ratio):
                     cash_ratio = (free_cash - cost) / equity
-                    if cash_ratio < min_cash_ratio - _EPS:
+                    if breaches_nb(cash_ratio, min_cash_ratio, BOUNDARIES[Rule.MIN_CASH_RATIO]):
                         rule = Rule.MIN_CASH_RATIO
                         value = cash_ratio
                 if rule < 0 and not math.isnan(max_symbol_weight):
                     weight = (abs(pos[s]) * px + value_open) / equity
-                    if weight > max_symbol_weight + _EPS:
+                    if breaches_nb(weight, max_symbol_weight, BOUNDARIES[Rule.MAX_SYMBOL_WEIGHT]):
                         rule = Rule.MAX_SYMBOL_WEIGHT
                         value = weight
                 if rule < 0 and not math.isnan(max_total_weight):
@@ -531,7 +567,7 @@ def simulate_nb(open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi
                         if pos[s2] != 0.0:
                             exposure += abs(pos[s2]) * last[s2]
                     weight = (exposure + pending_value + value_open) / equity
-                    if weight > max_total_weight + _EPS:
+                    if breaches_nb(weight, max_total_weight, BOUNDARIES[Rule.MAX_TOTAL_WEIGHT]):
                         rule = Rule.MAX_TOTAL_WEIGHT
                         value = weight
             if rule >= 0:
@@ -539,7 +575,7 @@ def simulate_nb(open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi
                 if record:
                     d = denials_out[n_denials]
                     d["order"], d["row"], d["col"], d["side"] = no, t, s, side
-                    d["quantity"], d["rule"], d["value"] = q, rule, value
+                    d["quantity"], d["rule"], d["value"], d["other"] = q, rule, value, other
                 n_denials += 1
                 continue
             if not math.isnan(dup_window):
@@ -561,29 +597,43 @@ def simulate_nb(open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi
     dd = low / peak - 1.0
     if dd < worst_dd:
         worst_dd = dd
-    _metrics(metrics_out, daily, n_days, equity if hi > lo else init_cash, init_cash, worst_dd, bench_close, day0,
-             trade_pnl, trade_hold, trade_closed, n_opened, total_comm)
+    trades = np.empty((len(TradeF), n_opened))
+    for k in range(n_opened):
+        trades[TradeF.PNL, k] = trade_pnl[k] if trade_closed[k] else np.nan
+        trades[TradeF.HOLD_DAYS, k] = trade_hold[k]
+    metrics_nb(metrics_out, daily, trades, n_opened, equity if hi > lo else init_cash, init_cash, worst_dd,
+               total_comm, bench_close, day0)
     if record:
         counts_out[0] = n_fills
         counts_out[1] = n_denials
     return status
 
 
+# --- metrics -------------------------------------------------------------------------------------------------
+
+
 @njit(cache=True)
-def _metrics(out, daily, n_days, final, init_cash, worst_dd, bench_close, day0, trade_pnl, trade_hold,
-             trade_closed, n_opened, total_comm):
+def metrics_nb(out, daily, trades, n_opened, final, init_cash, worst_dd, total_comm, bench_close, day0):
     """The report metrics of ``engine/metrics.py`` from one combination's streamed state."""
     for k in range(N_METRICS):
         out[k] = np.nan
-    total = (final - init_cash) / init_cash
-    out[Metric.TOTAL_RETURN] = total
     out[Metric.FINAL_EQUITY] = final
-    out[Metric.TRADING_DAYS] = n_days
+    out[Metric.TRADING_DAYS] = daily.shape[0]
     out[Metric.TOTAL_COMMISSION] = total_comm
     out[Metric.MAX_DRAWDOWN] = min(worst_dd, 0.0)
+    returns = return_metrics_nb(out, daily, final, init_cash)
+    benchmark_metrics_nb(out, returns, bench_close, day0)
+    trade_metrics_nb(out, trades, n_opened)
+
+
+@njit(cache=True)
+def return_metrics_nb(out, daily, final, init_cash):
+    """Total and annualized return, worst day and Sharpe ratio; returns the daily returns."""
+    n_days = daily.shape[0]
+    total = (final - init_cash) / init_cash
+    out[Metric.TOTAL_RETURN] = total
     if n_days > 0 and total >= -1.0:
         out[Metric.ANNUALIZED_RETURN] = _finite_or_nan((1.0 + total) ** (_YEAR / n_days) - 1.0)
-
     returns = np.empty(n_days)
     previous = init_cash
     for j in range(n_days):
@@ -599,41 +649,52 @@ def _metrics(out, daily, n_days, final, init_cash, worst_dd, bench_close, day0, 
         std = math.sqrt(_var(returns, n_days, 1))
         if std != 0.0:
             out[Metric.SHARPE_RATIO] = _finite_or_nan(_mean(returns, n_days) / std * math.sqrt(_YEAR))
+    return returns
 
-    if bench_close.size > 0 and n_days > 0:
-        r_p = np.empty(n_days)
-        r_b = np.empty(n_days)
-        n = 0
-        for j in range(1, n_days):
-            b = bench_close[day0 + j] / bench_close[day0 + j - 1] - 1.0
-            if math.isfinite(returns[j]) and math.isfinite(b):
-                r_p[n] = returns[j]
-                r_b[n] = b
-                n += 1
-        if n >= 2:
-            var_b = _var(r_b, n, 1)
-            if not _all_equal(r_b, n) and var_b != 0.0:
-                mean_p = _mean(r_p, n)
-                mean_b = _mean(r_b, n)
-                prod = np.empty(n)
-                for j in range(n):
-                    prod[j] = (r_p[j] - mean_p) * (r_b[j] - mean_b)
-                cov = pairwise_sum_nb(prod, 0, n) * (1.0 / (n - 1))
-                beta = cov / var_b
-                out[Metric.BETA] = _finite_or_nan(beta)
-                out[Metric.ALPHA] = _finite_or_nan((mean_p - beta * mean_b) * _YEAR)
 
-    closed = 0
+@njit(cache=True)
+def benchmark_metrics_nb(out, returns, bench_close, day0):
+    """Alpha and beta against the benchmark's daily returns (sessions where both are finite)."""
+    n_days = returns.shape[0]
+    if bench_close.size == 0 or n_days == 0:
+        return
+    r_p = np.empty(n_days)
+    r_b = np.empty(n_days)
+    n = 0
+    for j in range(1, n_days):
+        b = bench_close[day0 + j] / bench_close[day0 + j - 1] - 1.0
+        if math.isfinite(returns[j]) and math.isfinite(b):
+            r_p[n] = returns[j]
+            r_b[n] = b
+            n += 1
+    if n < 2:
+        return
+    var_b = _var(r_b, n, 1)
+    if _all_equal(r_b, n) or var_b == 0.0:
+        return
+    mean_p = _mean(r_p, n)
+    mean_b = _mean(r_b, n)
+    prod = np.empty(n)
+    for j in range(n):
+        prod[j] = (r_p[j] - mean_p) * (r_b[j] - mean_b)
+    cov = pairwise_sum_nb(prod, 0, n) * (1.0 / (n - 1))
+    beta = cov / var_b
+    out[Metric.BETA] = _finite_or_nan(beta)
+    out[Metric.ALPHA] = _finite_or_nan((mean_p - beta * mean_b) * _YEAR)
+
+
+@njit(cache=True)
+def trade_metrics_nb(out, trades, n_opened):
+    """Closed round trips: count, win rate, average holding days, profit/loss ratio."""
+    closed = n_win = n_loss = 0
     wins = np.empty(n_opened)
     losses = np.empty(n_opened)
     holds = np.empty(n_opened)
-    n_win = 0
-    n_loss = 0
     for k in range(n_opened):
-        if not trade_closed[k]:
+        pnl = trades[TradeF.PNL, k]
+        if math.isnan(pnl):  # still open
             continue
-        pnl = trade_pnl[k]
-        holds[closed] = trade_hold[k]
+        holds[closed] = trades[TradeF.HOLD_DAYS, k]
         closed += 1
         if pnl > 0:
             wins[n_win] = pnl
@@ -649,31 +710,30 @@ def _metrics(out, daily, n_days, final, init_cash, worst_dd, bench_close, day0, 
         out[Metric.PROFIT_LOSS_RATIO] = _finite_or_nan(_mean(wins, n_win) / abs(_mean(losses, n_loss)))
 
 
+# --- many combinations ---------------------------------------------------------------------------------------
+
+
 @njit(cache=True, parallel=True)
-def sweep_signals_nb(open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi, entries, exits, no_ma):
+def sweep_signals_nb(mk, cfg, lo, hi, entries, exits, no_ma):
     """Simulate every combination of precomputed ``entries``/``exits`` (bars, combos x symbols) in parallel.
 
-    ``no_ma`` is an unused Fortran-ordered float placeholder for the moving averages (passed in so every
-    caller compiles ``simulate_nb`` for the same argument types).
+    ``no_ma`` is an unused Fortran-ordered float placeholder for the moving averages (so every caller compiles
+    ``simulate_nb`` for the same argument types).
     Returns ``(metrics (combos, N_METRICS), rule_counts (combos, N_RULES), status (combos,))``.
     """
-    n_combo = entries.shape[1] // close.shape[1]
+    n_combo = entries.shape[1] // mk.close.shape[1]
     metrics = np.empty((n_combo, N_METRICS))
     counts = np.zeros((n_combo, N_RULES), dtype=np.int64)
     status = np.zeros(n_combo, dtype=np.int64)
     warmup = np.zeros(2, dtype=np.int64)
     for c in prange(n_combo):
-        status[c] = simulate_nb(
-            open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi,
-            SignalSource.ARRAYS, entries, exits, c, no_ma, 0, 0, warmup,
-            False, np.empty(0), _no_fills(), _no_denials(), np.zeros(2, dtype=np.int64), metrics[c], counts[c],
-        )
+        sig = SignalInputs(SignalSource.ARRAYS, entries, exits, c, no_ma, 0, 0, warmup)
+        status[c] = simulate_nb(mk, cfg, sig, lo, hi, _unrecorded(metrics[c], counts[c]))
     return metrics, counts, status
 
 
 @njit(cache=True, parallel=True)
-def sweep_cross_nb(open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi, ma, source, fast_col,
-                   slow_col, warmup, no_signals):
+def sweep_cross_nb(mk, cfg, lo, hi, ma, source, fast_col, slow_col, warmup, no_signals):
     """The fused moving-average crossover sweep: combination ``c`` compares MA columns ``fast_col[c]`` and
     ``slow_col[c]`` (each distinct window computed once by the caller); ``warmup[c]`` is (bars, history cap);
     ``no_signals`` is an unused Fortran-ordered boolean placeholder.
@@ -685,19 +745,13 @@ def sweep_cross_nb(open_, close, has_bar, times, day, tod, bench_close, cfg, lo,
     counts = np.zeros((n_combo, N_RULES), dtype=np.int64)
     status = np.zeros(n_combo, dtype=np.int64)
     for c in prange(n_combo):
-        status[c] = simulate_nb(
-            open_, close, has_bar, times, day, tod, bench_close, cfg, lo, hi,
-            source, no_signals, no_signals, 0, ma, fast_col[c], slow_col[c], warmup[c],
-            False, np.empty(0), _no_fills(), _no_denials(), np.zeros(2, dtype=np.int64), metrics[c], counts[c],
-        )
+        sig = SignalInputs(source, no_signals, no_signals, 0, ma, fast_col[c], slow_col[c], warmup[c])
+        status[c] = simulate_nb(mk, cfg, sig, lo, hi, _unrecorded(metrics[c], counts[c]))
     return metrics, counts, status
 
 
 @njit(cache=True)
-def _no_fills():
-    return np.empty(0, dtype=FILL_DT)
-
-
-@njit(cache=True)
-def _no_denials():
-    return np.empty(0, dtype=DENIAL_DT)
+def _unrecorded(metrics, rule_counts):
+    """``Outputs`` that keep metrics and denial counts only."""
+    return Outputs(False, np.empty(0), np.empty(0, dtype=FILL_DT), np.empty(0, dtype=DENIAL_DT),
+                   np.zeros(2, dtype=np.int64), metrics, rule_counts)

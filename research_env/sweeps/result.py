@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.metrics import LABELS
+from ..engine.result import format_metric
 from ..errors import InputError
 
 __all__ = ["METRIC_NAMES", "SweepResult", "WalkForwardResult", "rank_key"]
@@ -184,11 +185,14 @@ class SweepResult:
         if len(frame):
             order = [self.rows.index(r) for r in self.ranked()[:top]]
             shown = frame.iloc[order][[*self.grid, "total_return", "sharpe_ratio", "max_drawdown", "win_rate",
-                                       "total_trades", "denied"]]
+                                       "total_trades", "denied"]].copy()
+            for name in ("total_return", "sharpe_ratio", "max_drawdown", "win_rate", "total_trades"):
+                shown[name] = [_formatted(name, v) for v in shown[name]]
             lines.append(f"Top {len(shown)} by {self.metric}:")
             lines.append(shown.to_string(index=False))
         best = self.best
-        lines.append(f"Best: {best['params']} ({self.metric} = {best[self.metric]:.4f})" if best
+        lines.append(f"Best: {best['params']} ({self.metric} = {format_metric(self.metric, best[self.metric])})"
+                     if best
                      else f"Best: none ({self.metric} is undefined for every combination)")
         rules = ", ".join(f"{r['rule']}: {r['status']}" for r in self.risk_rules)
         if rules:
@@ -200,6 +204,18 @@ class SweepResult:
         return self.report()
 
     # --- Jupyter display (drawn by the notebook layer, loaded on first display) ---
+    def _ipython_display_(self) -> None:
+        """In IPython: the report as several outputs, the heatmap as plotly JSON with an HTML fallback."""
+        from IPython.display import display
+
+        for bundle in self._repr_outputs_():
+            display(bundle, raw=True)
+
+    def _repr_outputs_(self) -> list[dict]:
+        from ..notebook.report import sweep_outputs
+
+        return sweep_outputs(self)
+
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         from ..notebook.report import sweep_mimebundle
 
@@ -251,6 +267,13 @@ def metric_row(params: dict, values: np.ndarray | dict, denials: dict[str, int])
             row[name] = int(value) if name in _INTS else float(value)
     row["denials"] = {k: int(v) for k, v in denials.items() if v}
     return row
+
+
+def _formatted(name: str, value) -> str:
+    """A metric cell of the text table as the reports print it (percent, 4 decimals, counts, n/a)."""
+    if value is None or pd.isna(value):
+        return "n/a"
+    return format_metric(name, int(value) if name in _INTS else float(value))
 
 
 def _check_metric(metric: str) -> None:

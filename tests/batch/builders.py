@@ -50,3 +50,27 @@ def read_outputs(path: Path) -> str:
             texts.extend(str(v) for v in out.get("data", {}).values())
             texts.append(out.get("evalue", ""))
     return "\n".join(texts)
+
+
+def sleeping_notebook(path: Path, seconds: float) -> Path:
+    """Prints, then sleeps ``seconds`` in its second cell (a hung notebook, for timeouts), then prints again."""
+    return write_notebook(path, "print('before')", f"import time\ntime.sleep({seconds})", "print('after')")
+
+
+def blocking_notebook(path: Path, flag: Path) -> Path:
+    """Waits in its second cell for as long as the file ``flag`` exists (a run to kill mid-cell)."""
+    return write_notebook(path, "print('before')",
+                          f"import os, time\nwhile os.path.exists({str(flag)!r}):\n    time.sleep(0.1)",
+                          "print('after')")
+
+
+def journal(folder: Path) -> list[dict]:
+    """Every line of a schedule's ``runs.jsonl``, as written."""
+    import json
+
+    return [json.loads(line) for line in (folder / "runs.jsonl").read_text().splitlines()]
+
+
+def hello_notebook(path: Path) -> Path:
+    """The smallest useful run: prints its parameter `who` (no figures, so its HTML is quick to export)."""
+    return write_notebook(path, "print(f'hello {who}')", parameters="who = 'nobody'")

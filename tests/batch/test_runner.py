@@ -11,8 +11,15 @@ import nbformat
 import pytest
 
 from research_env.batch import NotebookRunError, export_html, run_notebook
-from research_env.batch.runner import output_path, parse_value
-from tests.batch.builders import failing_notebook, greeting_notebook, read_outputs, write_notebook
+from research_env.batch.html import plotlyjs_file_name
+from research_env.batch.runner import StoppedCell, mark_partial, output_path, parse_value
+from tests.batch.builders import (
+    failing_notebook,
+    greeting_notebook,
+    read_outputs,
+    sleeping_notebook,
+    write_notebook,
+)
 
 NOW = datetime(2025, 3, 4, 18, 5, 6)
 
@@ -25,7 +32,9 @@ def test_a_run_writes_the_executed_notebook_and_its_html_into_a_dated_folder(tmp
     assert "hello world x3" in read_outputs(done.output)
     page = done.html.read_text()
     assert "hello world x3" in page
-    assert page.count('data-research-env-plotlyjs="1"') == 1  # the figure's plotly.js, inlined once
+    assert page.count('<script type="text/javascript" src="plotly-') == 1  # plotly.js once, from a shared file
+    assert (done.html.parent / plotlyjs_file_name()).stat().st_size > 3_000_000
+    assert 'data-research-env-plotlyjs="1"' not in page and len(page) < 1_000_000
     assert "application/vnd.plotly.v1+json" not in page
     assert "research-env-plot" in page
 
@@ -80,9 +89,11 @@ def test_export_turns_plotly_json_outputs_into_drawing_html(tmp_path):
                               "text/plain": "Figure()"})]
     path = tmp_path / "plot.ipynb"
     nbformat.write(book, str(path))
-    page = export_html(path, tmp_path / "plot.html").read_text()
-    assert page.count('data-research-env-plotlyjs="1"') == 1
+    page = export_html(path, tmp_path / "plot.html", self_contained=True).read_text()
+    assert page.count('data-research-env-plotlyjs="1"') == 1  # inlined once, in the page's head
+    assert page.index('data-research-env-plotlyjs="1"') < page.index("</head>")
     assert "window.Plotly.newPlot" in page
+    assert not (tmp_path / plotlyjs_file_name()).exists()
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -105,3 +116,86 @@ def test_cli_run_exits_non_zero_naming_the_cell_on_failure(tmp_path):
     done = _cli("run", str(source), "-o", str(tmp_path / "out"))
     assert done.returncode == 1
     assert "failed in cell In [2]" in done.stderr and "ValueError: bad input on purpose" in done.stderr
+
+
+def test_cli_run_past_its_timeout_prints_one_error_line_naming_the_cell_and_keeps_the_partial_notebook(tmp_path):
+    source = sleeping_notebook(tmp_path / "hang.ipynb", 120)
+    done = _cli("run", str(source), "--timeout", "2", "-o", str(tmp_path / "out"))
+
+    executed = next((tmp_path / "out").glob("*/hang_*.ipynb"))
+    html = executed.with_suffix(".html")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [
+        f"research-env: error: {source} ran past its timeout of 2s per cell in cell In [2] ('import time'); the "
+        f"kernel was stopped. The partial notebook is {executed} (HTML: {html})"]
+    book = nbformat.read(str(executed), as_version=4)
+    assert book.metadata.research_env == {"partial": True, "status": "timed out", "cell_index": 2,
+                                          "reason": "a cell ran past the timeout of 2s per cell"}
+    assert book.cells[0].metadata.tags == ["research-env-partial"]
+    assert [c.execution_count for c in book.cells[1:]] == [1, 2, None]
+    assert [c.metadata.papermill.status for c in book.cells[1:]] == ["completed", "failed", "pending"]
+    assert book.cells[1].outputs[0].text == "before\n"
+    assert book.cells[2].outputs[-1].data["text/plain"] == (
+        "research-env: the run stopped in this cell: a cell ran past the timeout of 2s per cell")
+    assert book.cells[3].outputs == []
+    page = html.read_text()
+    assert "Partial notebook (timed out): the run stopped in cell In [2] ('import time')" in page
+
+
+def _half_run(path: Path) -> Path:
+    """A notebook as papermill saves it when a cell starts: the first ran, the second is running, the third waits."""
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in
+                                           ("x = 1", "\nimport time\ntime.sleep(60)", "y = 2")])
+    book.cells[0].execution_count = 1
+    states = [("2025-03-04T18:00:00", "completed"), ("2025-03-04T18:00:01", "running"), (None, "pending")]
+    for cell, (start, status) in zip(book.cells, states, strict=True):
+        cell.metadata.papermill = {"start_time": start, "status": status, "exception": False}
+    nbformat.write(book, str(path))
+    return path
+
+
+def test_mark_partial_flags_the_notebook_and_the_cell_it_stopped_in_once_however_often_marked(tmp_path):
+    path = _half_run(tmp_path / "half.ipynb")
+    assert mark_partial(path, "interrupted", "first reason") == StoppedCell(2, None, "import time")
+    cell = mark_partial(path, "interrupted", "the scheduler was killed")
+
+    assert cell == StoppedCell(2, None, "import time") and str(cell) == "#2 ('import time')"
+    book = nbformat.read(str(path), as_version=4)
+    nbformat.validate(book)
+    assert book.metadata.research_env == {"partial": True, "status": "interrupted", "cell_index": 2,
+                                          "reason": "the scheduler was killed"}
+    assert [c.cell_type for c in book.cells] == ["markdown", "code", "code", "code"]
+    assert book.cells[0].source == (
+        '<span style="color:red; font-size:1.5em;">Partial notebook (interrupted): the run stopped in cell '
+        "#2 (&#x27;import time&#x27;): the scheduler was killed. The cells after it did not run.</span>")
+    assert [len(c.outputs) for c in book.cells[1:]] == [0, 1, 0]
+    assert book.cells[2].metadata.papermill.status == "failed" and book.metadata.papermill.exception is True
+    assert str(StoppedCell(4, 7, "fit()")) == "In [7] ('fit()')"
+
+
+def test_mark_partial_leaves_missing_and_unreadable_files_alone(tmp_path):
+    (tmp_path / "cut.ipynb").write_text('{"cells": [')
+    assert mark_partial(tmp_path / "missing.ipynb", "interrupted", "x") is None
+    assert mark_partial(tmp_path / "cut.ipynb", "interrupted", "x") is None
+    assert (tmp_path / "cut.ipynb").read_text() == '{"cells": ['
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("inf"), True, "10"])
+def test_a_timeout_that_is_not_a_positive_number_of_seconds_is_refused(tmp_path, timeout):
+    source = write_notebook(tmp_path / "nb.ipynb", "x = 1")
+    with pytest.raises(ValueError, match=r"`timeout` must be a positive number of seconds per cell or None"):
+        run_notebook(source, output=tmp_path / "out", timeout=timeout)
+
+
+def test_a_kernel_that_dies_mid_cell_keeps_the_partial_notebook_and_names_the_cell(tmp_path):
+    source = write_notebook(tmp_path / "die.ipynb", "print(1)", "import os\nos._exit(1)", "y = 2")
+    with pytest.raises(NotebookRunError) as caught:
+        run_notebook(source, output=tmp_path / "out", now=NOW)
+    error = caught.value
+    assert error.cell_index == 2 and error.ename == "DeadKernelError"
+    assert f"{source}: the kernel died in cell " in str(error) and "('import os') (out of memory" in str(error)
+    assert error.output.is_file() and error.html.is_file()
+    book = nbformat.read(str(error.output), as_version=4)
+    assert book.metadata.research_env == {"partial": True, "status": "failed", "reason": "the kernel died",
+                                          "cell_index": 2}

@@ -76,6 +76,32 @@ def test_negative_volume_raises():
         validate_bars(frame, symbol="SPY", origin="x.csv")
 
 
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        (1, np.inf, r"price inf at row 1 \(2024-01-02 14:40:00\+00:00\) is beyond 10,000,000, which no market quotes"),
+        (3, 2e7, r"price 20000000.0 at row 1 .* is beyond 10,000,000"),
+        (4, np.inf, r"volume inf at row 1 .*; volume must be a finite number from 0 to 1e\+15"),
+        (4, np.nan, r"volume nan at row 1"),
+        (4, 2e15, r"volume 2000000000000000.0 at row 1"),
+    ],
+)
+def test_values_no_market_has_are_refused_naming_the_row(column, value, message):
+    frame = good()
+    frame.iloc[1, column] = value
+    if column in (1, 3):
+        frame.iloc[1, 1] = max(frame.iloc[1, 1], value)  # keep high >= the others, so only the bound fails
+    with pytest.raises(BarDataError, match=rf"`x.csv`, symbol SPY: {message}"):
+        validate_bars(frame, symbol="SPY", origin="x.csv")
+
+
+def test_the_largest_allowed_values_pass():
+    frame = good()
+    frame.iloc[1, 1] = 1e7
+    frame.iloc[1, 4] = 1e15
+    assert validate_bars(frame, symbol="SPY", origin="x.csv").iloc[1]["volume"] == 1e15
+
+
 def test_naive_index_raises_with_the_fix():
     frame = good().tz_localize(None)
     with pytest.raises(BarDataError, match="must be a tz-aware DatetimeIndex.*tz_localize"):

@@ -78,6 +78,29 @@ def run_cell(ip, code: str):
     return ip.run_cell(code, store_history=True)
 
 
+def report_result(store, symbols=("AAA",), timeframe="1d", start="2023-01-01", end="2024-01-01"):
+    """``scripted_result``'s trades on bars the result holds (``result.bars``, as the charts draw them), with the
+    SPY benchmark: the bars are loaded first (demo bars from the empty ``store``) and passed as ``data``."""
+    import dataclasses
+    import warnings
+
+    from research_env import backtest, load_bars
+    from research_env.data import BarStore
+    from tests.builders import ScriptedStrategy, signal
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bars = load_bars([*symbols, "SPY"], start, end, timeframe, store=BarStore(store), allow_demo=True)
+        script = {}
+        for symbol in symbols:
+            script[(symbol, 2)] = [signal(symbol, "SELL", quantity=5)]
+            script[(symbol, 5)] = [signal(symbol, "BUY", quantity=10)]
+            script[(symbol, 10)] = [signal(symbol, "SELL", quantity=10)]
+        strategy = ScriptedStrategy(symbols=list(symbols), script=script)
+        result = backtest(strategy, start=start, end=end, timeframe=timeframe, data=bars)
+    return dataclasses.replace(result, bars={s: bars.frames[s] for s in symbols})
+
+
 def scripted_result(store, symbols=("AAA",)):
     """A 2023 daily backtest on demo bars: per symbol a buy on bar 5, a sell on bar 10, and a denied sell on bar 2."""
     from research_env import backtest

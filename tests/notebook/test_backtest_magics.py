@@ -28,8 +28,11 @@ def test_backtest_returns_the_result_with_the_given_symbols_dates_and_params(ip,
     assert res.config.initial_cash == 50_000
     assert f"{res.start:%Y-%m-%d}" == "2023-01-01" and f"{res.end:%Y-%m-%d}" == "2024-01-01"
     assert res.timeframe == "1d"
-    html = shown.outputs[0].data["text/html"]
-    assert "SYNTHETIC DATA" in html and "Total Return" in html and "research-env-plot" in html
+    head, figure, tail = shown.outputs  # summary and metrics; the figure; trades and denials
+    assert "SYNTHETIC DATA" in head.data["text/html"] and "Total Return" in head.data["text/html"]
+    assert figure.data["application/vnd.plotly.v1+json"]["data"][0]["name"] == "Equity"
+    assert "research-env-plot" in figure.data["text/html"]
+    assert "<h4>Trades (" in tail.data["text/html"]
 
 
 def test_backtest_as_last_line_shows_the_report_once(ip, unique):
@@ -38,9 +41,10 @@ def test_backtest_as_last_line_shows_the_report_once(ip, unique):
         outcome = run_cell(ip, f"%backtest {unique} --symbols SPY {RANGE}")
     assert outcome.success
     assert isinstance(outcome.result, BacktestResult)
-    reports = [o for o in shown.outputs if "text/html" in o.data]
-    assert len(reports) == 1
-    assert "(report shown above)>" in shown.stdout
+    figures = [o for o in shown.outputs if "application/vnd.plotly.v1+json" in o.data]
+    assert len(figures) == 1
+    assert shown.outputs[-1].data == {"text/plain": shown.outputs[-1].data["text/plain"]}
+    assert shown.outputs[-1].data["text/plain"].endswith("(report shown above)>")
     assert "Total Return" not in shown.stdout
 
 
@@ -111,3 +115,31 @@ def test_interactive_flag_returns_the_explorer(ip, unique):
     explorer = ip.user_ns["ex"]
     assert explorer.controls["fast_period"].value == 4
     assert explorer.result.parameters["fast_period"] == 4
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("{name} --symbols SPY " + RANGE + " --no-demo", "no 1d bars for SPY: the store at {store} is empty"),
+    ("{name} --symbols SPY " + RANGE + " --demo --no-demo", "--demo and --no-demo contradict each other; give one"),
+    ("{name} --symbols SPY " + RANGE + " --interactive --demo", "--demo/--no-demo do not apply with --interactive"),
+    ("{name} --symbols SPY " + RANGE + " --data {store}/typo",
+     "the bar store folder `{store}/typo` given as `data=` (`--data`) does not exist"),
+])
+def test_demo_options_and_a_missing_data_folder_raise_usage_errors(ip, unique, data_dir, line, message):
+    _register(ip, unique)
+    outcome = run_cell(ip, f"%backtest {line.format(name=unique, store=data_dir)}")
+    assert isinstance(outcome.error_in_exec, UsageError)
+    assert message.format(store=data_dir) in str(outcome.error_in_exec)
+
+
+def test_demo_option_lets_synthetic_bars_stand_in_next_to_real_ones(ip, unique, data_dir):
+    from research_env.data import BarStore, demo_bars
+
+    BarStore(data_dir).write("AAPL", "1d", demo_bars("AAPL", "1d", "2023-01-01", "2024-01-01"), "file:AAPL.csv")
+    _register(ip, unique)
+    outcome = run_cell(ip, f"r = %backtest {unique} --symbols APPL {RANGE} --quiet")
+    assert isinstance(outcome.error_in_exec, UsageError)
+    assert "`symbols` has `APPL`, which the store at" in str(outcome.error_in_exec)
+    assert "did you mean `AAPL`?" in str(outcome.error_in_exec)
+    outcome = run_cell(ip, f"r = %backtest {unique} --symbols APPL {RANGE} --quiet --demo")
+    assert outcome.success, outcome.error_in_exec
+    assert ip.user_ns["r"].data_sources == {"APPL": "demo"}

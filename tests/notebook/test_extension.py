@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 import sys
+from pathlib import Path
 
 from research_env.batch import KERNEL_NAME
 from tests.conftest import REPO_ROOT
@@ -50,3 +52,15 @@ def test_the_research_env_kernelspec_is_installed():
 
     specs = KernelSpecManager().find_kernel_specs()
     assert KERNEL_NAME in specs, f"`jupyter kernelspec list` shows {sorted(specs)}; run `make install`"
+
+
+def test_the_kernel_has_its_own_logo_in_both_sizes():
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    for folder in (REPO_ROOT / "kernels" / "research_env",
+                   Path(KernelSpecManager().get_kernel_spec(KERNEL_NAME).resource_dir)):
+        for size in (64, 32):
+            png = (folder / f"logo-{size}x{size}.png").read_bytes()
+            assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR", folder
+            assert struct.unpack(">II", png[16:24]) == (size, size)
+            assert png == (REPO_ROOT / "kernels" / "research_env" / f"logo-{size}x{size}.png").read_bytes()

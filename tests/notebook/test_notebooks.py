@@ -5,6 +5,8 @@ from __future__ import annotations
 import nbformat
 
 from research_env.batch import run_notebook
+from research_env.batch.html import plotlyjs_file_name
+from research_env.notebook.report import PLOTLY_MIME, PLOTLYJS_MARKER
 from tests.batch.builders import read_outputs
 from tests.conftest import REPO_ROOT
 
@@ -43,9 +45,17 @@ def test_quickstart_runs_and_shows_report_sliders_fallback_and_sweep(tmp_path, d
     assert "SYNTHETIC DATA: SPY ran on demo bars" in text
     assert "Parameter sliders need a live kernel" in text  # the explorer, in a batch run
     assert "Sharpe Ratio by fast_period and slow_period" in text
+    book = nbformat.read(str(done.output), as_version=4)
+    figures = [o.data[PLOTLY_MIME]["layout"]["title"]["text"] for c in book.cells if c.cell_type == "code"
+               for o in c.outputs if PLOTLY_MIME in o.get("data", {})]
+    assert len(figures) == 3  # %backtest, the explorer's static report, %sweep: JupyterLab draws them untrusted
+    assert figures[2] == "Sharpe Ratio by fast_period and slow_period"
+    assert "widgets" not in book.metadata  # the batch explorer makes no widget: no state saved, none missing
+    assert sum(PLOTLYJS_MARKER in str(o.data.get("text/html", "")) for c in book.cells
+               if c.cell_type == "code" for o in c.outputs if "data" in o) == 1  # plotly.js once in the notebook
     page = done.html.read_text()
-    assert page.count('data-research-env-plotlyjs="1"') == 1
-    assert page.count('class="research-env-plot"') >= 2
+    assert 'data-research-env-plotlyjs="1"' not in page and page.count(f'src="{plotlyjs_file_name()}"') == 1
+    assert page.count('class="research-env-plot"') == 3 and len(page) < 1_000_000
 
 
 def test_strategy_report_takes_its_parameters(tmp_path, data_dir):

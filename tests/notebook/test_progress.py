@@ -54,3 +54,23 @@ def test_live_progress_draws_a_tqdm_bar():
         assert progress._bar.n == 5
         progress(10, 10)
     assert "live" in out.getvalue()
+
+
+def test_in_a_kernel_the_bar_is_one_output_updated_in_place_and_emptied_at_the_end(shell):
+    from IPython.utils.capture import capture_output
+
+    from research_env.notebook.progress import _OutputBar
+
+    with capture_output() as shown:
+        bar = _OutputBar("backtest x", "bar")
+        bar.show(50, 100)
+        bar.show(100, 100)
+        bar.close()
+    first, *updates = shown.outputs
+    assert first.data["text/plain"] == "backtest x: 0% (0/0 bars)"
+    assert [u.update for u in updates] == [True, True, True]
+    ids = {o.transient["display_id"] for o in shown.outputs}
+    assert len(ids) == 1  # one output, redrawn: no widget model for a reloaded page to miss
+    assert updates[1].data["text/plain"] == "backtest x: 100% (100/100 bars)"
+    assert '<progress value="100" max="100"' in updates[1].data["text/html"]
+    assert updates[-1].data == {"text/plain": ""}

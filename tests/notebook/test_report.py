@@ -89,3 +89,86 @@ def test_sortable_table_formats_metrics_and_keeps_raw_sort_keys():
     assert '<td data-value="0.125">12.50%</td>' in html
     assert '<td data-value="3">3</td>' in html
     assert "onclick" in html
+
+
+# --- outputs that draw without trust ------------------------------------------------------------------
+
+
+def test_in_ipython_the_report_is_three_outputs_with_the_figure_as_plotly_json(result, shell):
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as shown:
+        shell.display_formatter.ipython_display_formatter(result)
+    head, figure, tail = (o.data for o in shown.outputs)
+    assert '<div class="research-env-banner">SYNTHETIC DATA: AAA' in head["text/html"]
+    assert head["text/plain"] == result.report()
+    spec = figure[report.PLOTLY_MIME]
+    assert [t["name"] for t in spec["data"][:3]] == ["Equity", "SPY at the strategy's exposure", "SPY fully invested"]
+    assert spec["config"] == {"displaylogo": False}  # JupyterLab's renderer sizes it
+    assert 'class="research-env-plot"' in figure["text/html"]  # the fallback for exports and other front ends
+    assert figure["text/plain"] == "<Figure: SYNTHETIC DATA · scripted() on AAA>"
+    assert "<h4>Trades (1, New York time)</h4>" in tail["text/html"]
+    assert "<h4>Denied signals (1)</h4>" in tail["text/html"]
+    assert tail["text/plain"] == "1 closed trades (result.trades_frame()), 1 denied signals"
+
+
+def test_the_fallback_hint_names_trust():
+    import plotly.graph_objects as go
+
+    html = report.figure_html(go.Figure(), include_plotlyjs=False)
+    assert "trust the notebook (command palette: Trust Notebook) or re-run the cell" in html
+    assert "Trust Notebook" in report.LOADING_HINT
+
+
+def test_show_displays_a_figure_as_plotly_json_with_the_fallback(shell):
+    import plotly.graph_objects as go
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as shown:
+        report.show(go.Figure(go.Bar(y=[1, 2]), layout={"title": {"text": "bars"}}))
+    (out,) = shown.outputs
+    assert set(out.data) == {report.PLOTLY_MIME, "text/html", "text/plain"}
+    assert out.data[report.PLOTLY_MIME]["layout"]["title"]["text"] == "bars"
+
+
+def test_tables_show_percent_money_and_new_york_times(result):
+    shown = report.table_frame(result.trades_frame(), name_zone=True)
+    trade = result.trades[0]
+    row = shown.iloc[0]
+    assert row["return_pct"] == f"{trade.return_pct:.2%}" and row["return_pct"].endswith("%")
+    assert row["pnl"] == f"{trade.pnl:,.2f}"
+    assert row["entry_time (New York)"] == "2023-01-11 16:00" and row["exit_time (New York)"] == "2023-01-19 16:00"
+    sweep = report.table_frame(pd.DataFrame({"fast": [5], "total_return": [0.1234], "sharpe_ratio": [1.5],
+                                             "total_trades": [7.0], "oos_max_drawdown": [-0.05]}))
+    assert sweep.iloc[0].tolist() == [5, "12.34%", "1.5000", "7", "-5.00%"]
+    styled = report.table(result.trades_frame()).to_html()
+    assert f"{trade.return_pct:.2%}" in styled and "entry_time (New York)" in styled
+
+
+def _grid_sweep():
+    from datetime import datetime
+
+    from research_env.sweeps.result import METRIC_NAMES, SweepResult, metric_row
+
+    rows = [metric_row({"fast": f, "slow": s}, {m: (f / s if m == "sharpe_ratio" else 0.01 * f if m ==
+                                                    "total_return" else None) for m in METRIC_NAMES}, {})
+            for f in (5, 10) for s in (20, 40)]
+    return SweepResult(strategy="x", kind="vectorized", symbols=["SPY"], timeframe="1d",
+                       start=datetime(2023, 1, 1), end=datetime(2024, 1, 1), grid={"fast": [5, 10], "slow": [20, 40]},
+                       rows=rows, elapsed_seconds=0.25)
+
+
+def test_a_sweep_in_ipython_shows_summary_heatmap_with_stability_and_table(shell):
+    from IPython.utils.capture import capture_output
+
+    sweep = _grid_sweep()
+    with capture_output() as shown:
+        shell.display_formatter.ipython_display_formatter(sweep)
+    head, heatmap, rows = (o.data for o in shown.outputs)
+    assert "<h3>Sweep: 4 combinations of fast, slow in 0.25 s</h3>" in head["text/html"]
+    assert "<b>Best combination</b>: fast=10, slow=20, Sharpe Ratio 0.5000" in head["text/html"]
+    names = [t["name"] for t in heatmap[report.PLOTLY_MIME]["data"]]
+    assert names[:2] == ["Total Return", "Total Return: neighbours' mean"]
+    sharpe = heatmap[report.PLOTLY_MIME]["data"][names.index("Sharpe Ratio")]
+    assert sharpe["visible"] is True and sharpe["texttemplate"] == "%{z:.2f}"
+    assert 'class="sortable"' in rows["text/html"] and "<td data-value=\"0.1\">10.00%</td>" in rows["text/html"]

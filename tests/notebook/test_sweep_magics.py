@@ -50,7 +50,11 @@ def test_sweep_returns_the_result_and_shows_heatmap_best_table_and_walk_forward(
     frame = sw.to_frame()
     assert list(frame[["fast_period", "slow_period"]].itertuples(index=False, name=None)) == [
         (3, 10), (3, 20), (5, 10), (5, 20)]
-    html = shown.outputs[0].data["text/html"]
+    html = "".join(o.data.get("text/html", "") for o in shown.outputs)
+    heatmaps = [o.data["application/vnd.plotly.v1+json"] for o in shown.outputs
+                if "application/vnd.plotly.v1+json" in o.data]
+    assert [h["layout"]["title"]["text"] for h in heatmaps] == ["Sharpe Ratio by fast_period and slow_period",
+                                                                "Walk-forward: Sharpe Ratio per fold"]
     assert "<h3>Sweep: 4 combinations of fast_period, slow_period in " in html
     assert "Sharpe Ratio by fast_period and slow_period" in html and 'class="sortable"' in html
     best = sw.best["params"]
@@ -64,3 +68,14 @@ def test_sweep_grid_errors_from_the_sweep_are_usage_errors(ip, unique):
     outcome = run_cell(ip, f"%sweep swe_{unique} --symbols SPY {RANGE} --grid fats_period=3,5")
     assert isinstance(outcome.error_in_exec, UsageError)
     assert "did you mean `fast_period`" in str(outcome.error_in_exec)
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ("--no-demo", "no 1d bars for SPY: the store at"),
+    ("--demo --no-demo", "--demo and --no-demo contradict each other; give one"),
+])
+def test_demo_options_reach_the_sweep(ip, unique, option, message):
+    assert run_cell(ip, f"%%strategy swd_{unique}\n{sma_cell(cls=f'Swd{unique}', name=unique)}").success
+    outcome = run_cell(ip, f"%sweep swd_{unique} --symbols SPY {RANGE} --grid fast_period=3,5 --quiet {option}")
+    assert isinstance(outcome.error_in_exec, UsageError)
+    assert message in str(outcome.error_in_exec)

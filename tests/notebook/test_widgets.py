@@ -74,8 +74,10 @@ def test_moving_a_slider_reruns_and_updates_the_same_figure_within_a_second(expl
     assert explorer.result.parameters["fast_period"] == 12
     assert explorer.figure is figure
     assert list(figure.data[0].y) != before_equity
-    assert list(figure.data[0].y) == list(explorer.result.equity)
+    assert list(figure.data[0].y) == list((explorer.result.equity / 100_000 - 1) * 100)
     assert "fast_period=12" in figure.layout.title.text and figure.layout.title.text != before_title
+    (drawn,) = explorer.chart.outputs  # the chart output shows the new figure as plotly's mimetype
+    assert drawn["data"]["application/vnd.plotly.v1+json"]["layout"]["title"]["text"] == figure.layout.title.text
 
 
 def test_choice_and_bool_controls_reach_the_strategy(explorer):
@@ -107,3 +109,52 @@ def test_unknown_strategy_fails_before_any_widget(ip):
 
     with pytest.raises(StrategyLoadError, match="no strategy named `nope_nope`"):
         interact("nope_nope")
+
+
+def test_unknown_ranges_names_are_refused_with_the_known_ones(ip, unique):
+    from research_env.errors import InputError
+
+    message = ("`ranges` has `perod`, which is not a parameter of Knobs; did you mean `period`? (its parameters: "
+               "period, threshold, ratio, enabled, mode, label, fixed)")
+    with pytest.raises(InputError) as caught:
+        parameter_controls(Knobs, ranges={"period": (5, 20), "perod": (1, 2)})
+    assert str(caught.value) == message
+    assert run_cell(ip, f"%%strategy rg_{unique}\n{sma_cell(cls=f'Rg{unique}', name=unique)}").success
+    with pytest.raises(InputError, match="`ranges` has `fats_period`.*did you mean `fast_period`"):
+        interact(f"rg_{unique}", symbols="SPY", start="2023-01-01", end="2024-01-01", ranges={"fats_period": (2, 9)})
+
+
+def test_in_a_batch_run_interact_makes_no_widget_and_shows_the_report(ip, unique, monkeypatch):
+    from IPython.utils.capture import capture_output
+
+    from research_env.errors import InputError
+    from research_env.notebook.widgets import StaticExplorer
+
+    assert run_cell(ip, f"%%strategy bt_{unique}\n{sma_cell(cls=f'Bt{unique}', name=unique)}").success
+    monkeypatch.setenv(BATCH_ENV, "1")
+    from ipywidgets.widgets.widget import _instances
+
+    before = set(_instances)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        explorer = interact(f"bt_{unique}", symbols="SPY", start="2023-01-01", end="2024-01-01",
+                            params={"fast_period": 4}, ranges={"slow_period": (10, 60)})
+    assert isinstance(explorer, StaticExplorer) and set(_instances) == before
+    assert explorer.result.parameters["fast_period"] == 4 and explorer.parameters() == {"fast_period": 4}
+    with capture_output() as shown:
+        ip.display_formatter.ipython_display_formatter(explorer)
+    note, head, figure, tail = (o.data for o in shown.outputs)
+    assert note["text/plain"].startswith("Parameter sliders need a live kernel")
+    assert "application/vnd.plotly.v1+json" in figure and "Total Return" in head["text/html"]
+    with pytest.raises(InputError, match="`ranges` has `slow`"):
+        interact(f"bt_{unique}", symbols="SPY", start="2023-01-01", end="2024-01-01", ranges={"slow": (1, 2)})
+
+
+def test_a_live_explorer_displays_as_its_widget(explorer, ip):
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as shown:
+        ip.display_formatter.ipython_display_formatter(explorer)
+    (out,) = shown.outputs
+    assert out.data["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.model_id
+    assert explorer.layout.width == "100%"

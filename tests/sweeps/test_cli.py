@@ -45,3 +45,13 @@ def test_date_range_over_the_limit_exits_2(real_store, capsys):
     args[args.index("2016-01-01")] = "2010-01-01"
     assert main(args) == 2
     assert "over the 3-year limit" in capsys.readouterr().err
+
+
+def test_demo_options_choose_whether_synthetic_bars_may_stand_in(real_store, data_dir, capsys):
+    assert main([*BASE, "--grid", "bb_period=10,20", "--no-demo"]) == 2
+    assert f"no 1d bars for AAPL: the store at {data_dir} is empty" in capsys.readouterr().err
+    real = [*BASE[:3], "AAPL,XYZ", *BASE[4:], "--data", str(real_store), "--grid", "bb_period=10,20", "--json"]
+    assert main(real) == 2
+    assert "`symbols` has `XYZ`, which the store at" in capsys.readouterr().err
+    assert main([*real, "--demo"]) == 0
+    assert json.loads(capsys.readouterr().out)["data_sources"] == {"AAPL": "local", "XYZ": "demo"}

@@ -33,8 +33,7 @@ def padded(signals: np.ndarray, width: int) -> np.ndarray:
 
 
 def run_kernel(market, entries, exits, config=NO_BENCH):
-    return nb.sweep_signals_nb(market.open, market.close, market.has_bar, market.times, market.day, market.tod,
-                               market.bench_close, config_vector(config), 0, market.n_bars,
+    return nb.sweep_signals_nb(market.arrays, config_vector(config), 0, market.n_bars,
                                padded(entries, market.width), padded(exits, market.width),
                                np.zeros((2, 2), order="F"))
 
@@ -119,4 +118,4 @@ def test_kernel_and_api_agree_with_the_engine_on_a_scripted_two_symbol_run_with_
     assert engine.denial_counts() == ours.denial_counts() == {"trading_hours": 2}
     assert fill_tuples(ours.fills) == fill_tuples(engine.fills)
     assert_metrics_equal(ours.metrics.to_dict(), engine.metrics.to_dict(), rel=1e-12)
-    assert N_RULES == 11
+    assert N_RULES == 13  # one code per row of the engine's risk table

@@ -2,12 +2,11 @@
 
 Pairs (each really equivalent, bar for bar):
 
-* Bollinger mean reversion: ``BollingerMeanReversionStrategy`` (guide Example 2) against the guide's
-  vectorized Example 4 plus the class's warm-up. Example 4 verbatim differs from its class twin in one
-  place: the class returns no signal while ``len(bars) < bb_period + 5``, Example 4 may enter as soon as
-  the bands and RSI(14) exist. ``BollingerTwin`` adds exactly that guard; the RSI details agree already
-  (the class only tests RSI < 40 for entries, and RSI is NaN only in the first 14 bars, when no position
-  can be open). ``test_example_4_differs_from_its_twin_only_in_the_warm_up`` pins the difference.
+* Bollinger mean reversion: ``BollingerMeanReversionStrategy`` (guide Example 2) against its bundled twin
+  ``strategies/bollinger_mean_reversion_vectorized.py``, which is the guide's Example 4 plus the class's
+  warm-up (no signal while ``len(bars) < bb_period + 5``) and its ``rsi_filter`` parameter. The guide's
+  Example 4, kept verbatim in ``guide_example_4.py``, may enter as soon as the bands and RSI(14) exist;
+  ``test_example_4_differs_from_its_twin_only_in_the_warm_up`` pins that difference.
 * Dual MA crossover: ``DualMaCrossoverStrategy`` (guide Example 1) against
   ``strategies/dual_ma_crossover_vectorized.py``, both through ``generate_signals`` and the fused kernel.
 
@@ -17,10 +16,14 @@ Each runs a 2 x 2 grid on AAPL and MSFT, real daily bars (2015-2017) and real 5-
 
 from __future__ import annotations
 
+import itertools
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from research_env import BacktestConfig, RiskConfig, backtest
+from research_env.strategy.loader import load_strategy
 from research_env.sweeps import sweep, vectorized_backtest
 from tests.sweeps.fixtures import (
     approx_rows,
@@ -36,23 +39,15 @@ RANGES = {"1d": ("2015-01-01", "2018-01-01"), "5m": ("2025-06-02", "2025-08-01")
 BOLLINGER_GRID = {"bb_period": [10, 20], "bb_std": [1.5, 2.0]}
 DUAL_MA_GRID = {"fast_period": [5, 10], "slow_period": [20, 30]}
 
-Example4 = guide_vectorized("bollinger_mean_reversion_vectorized")
+Example4 = load_strategy(Path(__file__).with_name("guide_example_4.py")).vectorized_class
+BollingerTwin = guide_vectorized("bollinger_mean_reversion_vectorized")
 
 
-class BollingerTwin(Example4):
-    """Example 4 with the class's warm-up: no signal while the symbol has fewer than bb_period + 5 bars."""
-
-    def generate_signals(self, prices, volumes, **params):
-        entries, exits = super().generate_signals(prices, volumes, **params)
-        seen = prices.notna().cumsum()
-        ready = seen >= params.get("bb_period", 20) + 5
-        return entries & ready, exits & ready
-
-
-def check_grid_against_engine(vectorized, cls, grid, timeframe, store, config=None, fused=True):
-    start, end = RANGES[timeframe]
-    result = sweep(vectorized, SYMBOLS, start, end, timeframe, grid, data=store, config=config, fused=fused)
-    assert result.total_combinations == len(result.rows) == 4
+def check_grid_against_engine(vectorized, cls, grid, timeframe, store, config=None, fused=True, span=None):
+    start, end = span or RANGES[timeframe]
+    result = sweep(vectorized, SYMBOLS, start, end, timeframe, grid, data=store, config=config, fused=fused,
+                   max_years=4)
+    assert result.total_combinations == len(result.rows) == len(list(itertools.product(*grid.values())))
     for row in result.rows:
         where = f"{timeframe} {row['params']}"
         engine = backtest(cls, SYMBOLS, start, end, timeframe, params=row["params"], data=store, config=config)
@@ -62,8 +57,8 @@ def check_grid_against_engine(vectorized, cls, grid, timeframe, store, config=No
                                      config=config, fused=fused)
         assert fill_tuples(single.fills) == approx_rows(fill_tuples(engine.fills)), where
         assert trade_tuples(single.trades) == approx_rows(trade_tuples(engine.trades)), where
-        assert [(d.order_id, d.rule, d.timestamp) for d in single.denials] == \
-            [(d.order_id, d.rule, d.timestamp) for d in engine.denials], where
+        assert [(d.order_id, d.rule, d.timestamp, d.reason) for d in single.denials] == \
+            [(d.order_id, d.rule, d.timestamp, d.reason) for d in engine.denials], where
         assert single.equity.to_numpy() == pytest.approx(engine.equity.to_numpy(), rel=1e-12)
     return result
 
@@ -88,10 +83,13 @@ def test_dual_ma_sweep_matches_the_engine_for_every_combination(real_store, time
 
 _OFF = dict(max_order_value=None, max_symbol_weight=None, max_total_weight=None, min_cash_ratio=None)
 STRESS = {
-    "order-value-total-weight-deviation-duplicates": (
+    "order-value-total-weight-deviation": (
         0.15, RiskConfig(max_order_value=14_985, max_total_weight=0.25, max_price_deviation=0.004,
                          duplicate_window_seconds=5 * 86_400),
-        {"max_order_value", "max_total_weight", "max_price_deviation", "duplicate_order"}),
+        {"max_order_value", "max_total_weight", "max_price_deviation"}),
+    # small entries repeat their share count on the next days; entries denied at the open leave them to repeat
+    "duplicates": (0.005, RiskConfig(max_price_deviation=0.004, duplicate_window_seconds=5 * 86_400),
+                   {"duplicate_order", "max_price_deviation"}),
     "symbol-weight": (0.12, RiskConfig(max_order_value=None, max_symbol_weight=0.1197, max_total_weight=None),
                       {"max_symbol_weight"}),
     "drawdown-halt": (0.45, RiskConfig(**_OFF, max_daily_loss=0.002, max_drawdown=0.05, max_price_deviation=None),
@@ -114,6 +112,16 @@ def test_tight_risk_limits_deny_the_same_signals_as_the_engine(real_store, case)
                                        "1d", real_store, config=config)
     denied = set().union(*(r["denials"] for r in result.rows))
     assert expected <= denied, denied
+
+
+def test_the_bundled_bollinger_twin_matches_the_class_with_and_without_the_rsi_filter(real_store):
+    """AAPL and MSFT daily 2015-2018: identical fills, trades, denials, equity and metrics for every combination."""
+    grid = {"bb_period": [10, 20], "bb_std": [1.5, 2.0], "rsi_filter": [True, False]}
+    result = check_grid_against_engine(BollingerTwin, guide_class("bollinger_mean_reversion"), grid, "1d",
+                                       real_store, span=("2015-01-01", "2019-01-01"))
+    by_filter = {flag: sum(r["total_trades"] for r in result.rows if r["params"]["rsi_filter"] is flag)
+                 for flag in (True, False)}
+    assert by_filter[True] > 10 and by_filter[False] > by_filter[True]
 
 
 def test_example_4_differs_from_its_twin_only_in_the_warm_up(real_store):

@@ -20,7 +20,7 @@ def test_class_and_function_style_give_identical_trades_and_metrics(real_store):
     def denials(result):
         return [(d.timestamp, d.symbol, d.side, d.quantity, d.rule, d.reason) for d in result.denials]
 
-    assert len(by_class.fills) == 28 and by_class.denial_counts() == {"max_price_deviation": 21, "max_order_value": 2}
+    assert len(by_class.fills) == 28 and by_class.denial_counts() == {"max_price_deviation": 14, "max_order_value": 2}
     assert fills(by_function) == fills(by_class)
     assert denials(by_function) == denials(by_class)
     pd.testing.assert_frame_equal(by_function.trades_frame(), by_class.trades_frame(), check_exact=True)

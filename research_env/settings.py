@@ -1,0 +1,188 @@
+"""research-env's settings: one reader, one order of precedence, documented defaults.
+
+Each value comes from the first place that sets it:
+
+1. an environment variable ``RESEARCH_ENV_<SECTION>_<KEY>``, e.g. ``RESEARCH_ENV_SCHEDULE_MAX_JOBS=4``;
+2. ``./research-env.toml`` (in the folder the command runs in);
+3. the user's ``config.toml`` in ``$XDG_CONFIG_HOME/research-env/`` (default ``~/.config/research-env/``);
+4. the defaults below.
+
+Both files are TOML with one table per section; every key is optional::
+
+    [schedule]
+    max_jobs = 2                   # notebooks `schedule serve`/`run-due` run at the same time
+    job_timeout = 3600             # seconds one scheduled run may take (kernel start to HTML); "none": no limit
+    misfire_grace_time = "none"    # seconds late a run may still start; "none": however late
+    coalesce = true                # several missed or interrupted times of one job run once
+    timezone = "America/New_York"  # the time zone of a cron line when `schedule add` is given none
+
+In the environment, ``none`` means no limit and booleans are
+``true``/``false`` (or ``1``/``0``, ``yes``/``no``, ``on``/``off``). An
+unknown section or key, or a value of the wrong kind, is an ``InputError``
+naming where it was set: a typo never silently falls back to a default.
+Only the standard library is imported here, so every layer may read settings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+__all__ = ["PROJECT_FILE", "ScheduleSettings", "Settings", "load_settings", "parse_timezone", "user_config_path"]
+
+#: The project's settings file, read from the folder a command runs in.
+PROJECT_FILE = "research-env.toml"
+
+_NONE_WORDS = ("none", "null", "off", "unlimited")
+_TRUE_WORDS = ("1", "true", "yes", "on")
+_FALSE_WORDS = ("0", "false", "no", "off")
+
+
+def _positive_int(value: Any, where: str) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(f"{where} must be a whole number of at least 1, got {value!r}")
+    return value
+
+
+def _seconds_or_none(value: Any, where: str) -> float | None:
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _NONE_WORDS:
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            raise InputError(f'{where} must be a number of seconds or "none" (no limit), got {value!r}') from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+        raise InputError(f'{where} must be a positive number of seconds or "none" (no limit), got {value!r}')
+    return float(value)
+
+
+def _boolean(value: Any, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS + _FALSE_WORDS:
+        return value.strip().lower() in _TRUE_WORDS
+    raise InputError(f"{where} must be true or false, got {value!r}")
+
+
+def parse_timezone(name: Any, where: str = "time zone") -> str:
+    """``name`` when it is an IANA time zone (``America/New_York``, ``Europe/London``, ``UTC``); else ``InputError``.
+
+    The one check of a time-zone name: settings and ``schedule add --timezone`` use it.
+    """
+    if isinstance(name, str) and name.strip():
+        try:
+            zoneinfo.ZoneInfo(name)
+            return name
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    hint = difflib.get_close_matches(str(name), sorted(zoneinfo.available_timezones()), n=1, cutoff=0.7)
+    suggestion = f"; did you mean `{hint[0]}`?" if hint else " (e.g. America/New_York, Europe/London, UTC)"
+    raise InputError(f"{where} {name!r} is not a time zone: use an IANA name{suggestion}")
+
+
+def _setting(default: Any, parse: Callable[[Any, str], Any]):
+    return field(default=default, metadata={"parse": parse})
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """The scheduler's settings (``[schedule]``); see the module's docstring for each key."""
+
+    max_jobs: int = _setting(2, _positive_int)
+    job_timeout: float | None = _setting(3600.0, _seconds_or_none)
+    misfire_grace_time: float | None = _setting(None, _seconds_or_none)
+    coalesce: bool = _setting(True, _boolean)
+    timezone: str = _setting("America/New_York", parse_timezone)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of research-env, one frozen dataclass per section."""
+
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+
+
+def user_config_path(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CONFIG_HOME/research-env/config.toml``, else ``~/.config/research-env/config.toml``."""
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base).expanduser() / "research-env" / "config.toml"
+
+
+def load_settings(*, environ: Mapping[str, str] | None = None, cwd: str | os.PathLike | None = None,
+                  user_config: str | os.PathLike | None = None) -> Settings:
+    """The settings: environment variables, then ``./research-env.toml``, then the user's config, then defaults.
+
+    ``environ`` (default ``os.environ``), ``cwd`` (default the current folder)
+    and ``user_config`` (default ``user_config_path()``) say where to look.
+    """
+    environ = os.environ if environ is None else environ
+    project = Path(cwd if cwd is not None else Path.cwd()) / PROJECT_FILE
+    user = Path(user_config) if user_config is not None else user_config_path(environ)
+    settings = Settings()
+    for path in (user, project):  # lowest precedence first: each later source overrides
+        if path.is_file():
+            settings = _apply(settings, _read_toml(path), f"in {path}")
+    return _apply_environment(settings, environ)
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"{path} is not valid TOML: {e}") from e
+
+
+def _sections(settings: Settings) -> dict[str, Any]:
+    return {f.name: getattr(settings, f.name) for f in fields(settings)}
+
+
+def _apply(settings: Settings, table: dict, where: str) -> Settings:
+    sections = _sections(settings)
+    changed = {}
+    for name, values in table.items():
+        section = sections.get(name)
+        if section is None:
+            raise InputError(f"unknown settings section `[{name}]` {where}{_did_you_mean(name, sections)}")
+        if not isinstance(values, dict):
+            raise InputError(f"`{name}` {where} must be a table (`[{name}]`), got {values!r}")
+        known = {f.name: f for f in fields(section)}
+        updates = {}
+        for key, value in values.items():
+            spec = known.get(key)
+            if spec is None:
+                raise InputError(f"unknown setting `{name}.{key}` {where}{_did_you_mean(key, known)}")
+            updates[key] = spec.metadata["parse"](value, f"`{name}.{key}` {where}")
+        changed[name] = replace(section, **updates)
+    return replace(settings, **changed)
+
+
+def _apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settings:
+    changed = {}
+    for name, section in _sections(settings).items():
+        updates = {}
+        for spec in fields(section):
+            variable = f"RESEARCH_ENV_{name}_{spec.name}".upper()
+            if variable in environ:
+                updates[spec.name] = spec.metadata["parse"](environ[variable], f"`{variable}`")
+        if updates:
+            changed[name] = replace(section, **updates)
+    return replace(settings, **changed)
+
+
+def _did_you_mean(name: str, known) -> str:
+    hint = difflib.get_close_matches(name, list(known), n=1)
+    return f"; did you mean `{hint[0]}`?" if hint else f" (known: {', '.join(known)})"
