@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +72,7 @@ def backtest(
 
 def run_backtest(run: Run, progress: Callable[[int, int], None] | None = None) -> BacktestResult:
     """Run a resolved ``Run`` bar by bar (what ``backtest`` does after ``build_run``)."""
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, _deadline_alarm(run.spec.timeout, run.spec.strategy.name):
         warnings.simplefilter("always")
         result = _run(run, with_deadline(progress, run.spec.timeout, run.spec.strategy.name))
     for message in dict.fromkeys(str(w.message) for w in caught):
@@ -93,6 +96,29 @@ def with_deadline(progress: Callable[[int, int], None] | None, timeout: float | 
             progress(done, total)
 
     return tick
+
+
+@contextlib.contextmanager
+def _deadline_alarm(timeout: float | None, what: str) -> Iterator[None]:
+    """Interrupt the block with ``RunTimeoutError`` after ``timeout`` seconds, even inside a strategy's endless
+    loop (a ``SIGALRM`` timer; in the main thread only, elsewhere the progress check of ``with_deadline`` alone
+    applies)."""
+    if timeout is None or threading.current_thread() is not threading.main_thread() or not hasattr(signal,
+                                                                                                  "setitimer"):
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise RunTimeoutError(f"{what} ran past its timeout of {timeout:g}s; shorten the date range or raise "
+                              "`timeout`")
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _run(run: Run, progress) -> BacktestResult:

@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, FileNotFoundError) as e:
         print(f"research-env: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("research-env: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -52,7 +52,10 @@ class StrategyError(ResearchEnvError, RuntimeError):
     """
 
     def __init__(self, strategy: str, hook: str, symbol: str | None, timestamp: datetime | None, error: BaseException):
-        where = f" on the {symbol} bar of {timestamp:%Y-%m-%d %H:%M:%S%z}" if timestamp is not None else ""
+        where = ""
+        if timestamp is not None:
+            bar = f"the {symbol} bar" if symbol is not None else "the bar"
+            where = f" on {bar} of {timestamp:%Y-%m-%d %H:%M:%S%z}"
         super().__init__(f"strategy `{strategy}` raised in {hook}(){where}: {type(error).__name__}: {error}")
         self.strategy, self.hook, self.symbol, self.timestamp = strategy, hook, symbol, timestamp
         self.error_type = type(error).__name__

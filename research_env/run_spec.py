@@ -232,6 +232,9 @@ def build_run(
         raise InputError(f"`mode` must be one of {', '.join(_MODES)}, got {mode!r}")
     loaded = load_strategy(strategy)
     wanted = parse_symbols(symbols)
+    if symbols is not None and not wanted:
+        raise ParameterError(f"`symbols` is empty ({symbols!r}); name at least one ticker, e.g. symbols=['AAPL'], or "
+                             "leave it out for the strategy's own")
     target = _target(loaded, mode, wanted, params)
     own = _Defaults(target, loaded)
     chosen = tuple(wanted) if wanted else own.symbols()

@@ -161,8 +161,17 @@ def test_bad_dates_and_timeouts_are_named(own_defaults):
 def test_a_run_past_its_timeout_stops_with_how_far_it_got(own_defaults, real_store):
     from research_env.api import RunTimeoutError
 
-    with pytest.raises(RunTimeoutError, match=r"ran past its timeout of 1e-09s \(\d+ of 505 steps done\)"):
+    with pytest.raises(RunTimeoutError, match=r"^own_defaults ran past its timeout of 1e-09s.*; shorten the date "
+                                              r"range or raise `timeout`$"):
         backtest(own_defaults, data=str(real_store), timeout=1e-9)
+
+
+def test_the_progress_check_says_how_far_the_run_got():
+    from research_env.api import RunTimeoutError, with_deadline
+
+    tick = with_deadline(None, 1e-9, "a run")
+    with pytest.raises(RunTimeoutError, match=r"^a run ran past its timeout of 1e-09s \(3 of 505 steps done\)"):
+        tick(3, 505)
 
 
 # --- plain data ------------------------------------------------------------------------------------------------

@@ -63,6 +63,8 @@ class RiskConfig:
 class BacktestConfig:
     """Matching and sizing settings (guide "Backtest Matching Rules") plus the risk rules.
 
+    ``fractional_shares`` lets a signal's explicit ``quantity`` be a fraction of
+    a share (else such a signal is denied: the engine trades whole shares).
     ``initial_cash`` and ``risk`` default to ``None``, "not given": a run
     specification fills them from the ``backtest()`` arguments, the strategy's
     own defaults or the library defaults (``DEFAULT_INITIAL_CASH``,
@@ -76,6 +78,7 @@ class BacktestConfig:
     position_size_ratio: float = 0.02
     risk: RiskConfig | None = None
     benchmark: str | None = "SPY"
+    fractional_shares: bool = False
 
     def __post_init__(self):
         if self.initial_cash is not None and not (

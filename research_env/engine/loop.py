@@ -20,6 +20,7 @@ import pandas as pd
 from ..core.enums import OrderSide, OrderStatus, OrderType
 from ..core.models import Fill, Order, Signal
 from ..errors import StrategyError
+from ..strategy.printing import printing_to_log
 from .config import BacktestConfig
 from .events import OrderCancelled, OrderDenied, OrderExpired, OrderFilled, OrderSubmitted, RiskRule
 from .matching import fill_price
@@ -99,11 +100,13 @@ class BarLoop:
 
         Objects alive before the run are frozen out of the garbage collector's
         view while it runs: the loop allocates many short-lived objects and
-        would otherwise trigger full collections over the whole heap.
+        would otherwise trigger full collections over the whole heap. ``print``
+        in the strategy's file goes to its log while it runs.
         """
         gc.freeze()
         try:
-            self._run(progress)
+            with printing_to_log(self.strategy):
+                self._run(progress)
         finally:
             gc.unfreeze()
 
@@ -142,10 +145,12 @@ class BarLoop:
                 self._now = bar.timestamp
                 try:
                     signals = on_bar(bar)
-                except Exception as e:
-                    raise StrategyError(strategy.name, "on_bar", feed.symbol, bar.timestamp, e) from e
+                except (Exception, SystemExit) as e:
+                    raise StrategyError(strategy.name, "on_bar", feed.symbol, bar.timestamp, _user_error(e)) from e
                 if signals:
-                    for signal in signals:
+                    listed = signals if type(signals) is list else _signal_list(signals, strategy.name, feed.symbol,
+                                                                               bar.timestamp)
+                    for signal in listed:
                         submit(signal, bar.timestamp)
             record(equity)
             if progress is not None and (k % every == 0 or k == total - 1):
@@ -159,9 +164,11 @@ class BarLoop:
 
     # --- signals to orders ---------------------------------------------
     def _submit(self, signal: Signal, now: datetime) -> None:
+        if type(signal) is not Signal:
+            _signal_list([signal], self.strategy.name, None, now)
         order_id = signal.order_id or f"O{self._next_id:06d}"
         self._next_id += 1
-        problem = _invalid(signal, self.feeds) or (
+        problem = _invalid(signal, self.feeds, self.config.fractional_shares) or (
             f"order_id {order_id!r} is already used; give each order its own id" if order_id in self._ids else None)
         self._ids.add(order_id)
         if problem:
@@ -271,8 +278,8 @@ class BarLoop:
         order.status = OrderStatus.FILLED
         try:
             self.strategy.on_trade(order.symbol, order.side, Decimal(str(price)), Decimal(str(order.quantity)))
-        except Exception as e:
-            raise StrategyError(self.strategy.name, "on_trade", order.symbol, when, e) from e
+        except (Exception, SystemExit) as e:
+            raise StrategyError(self.strategy.name, "on_trade", order.symbol, when, _user_error(e)) from e
         self._emit(OrderFilled(order.order_id, when), order)
         if order.oco_group is not None:
             for sibling in self.orders:
@@ -320,14 +327,14 @@ class BarLoop:
             order.status = event.status
         try:
             self.strategy.on_order(event.order_id, event.status)
-        except Exception as e:
-            raise StrategyError(self.strategy.name, "on_order", None, self._now, e) from e
+        except (Exception, SystemExit) as e:
+            raise StrategyError(self.strategy.name, "on_order", None, self._now, _user_error(e)) from e
 
     def _call(self, hook: str) -> None:
         try:
             getattr(self.strategy, hook)()
-        except Exception as e:
-            raise StrategyError(self.strategy.name, hook, None, self._now, e) from e
+        except (Exception, SystemExit) as e:
+            raise StrategyError(self.strategy.name, hook, None, self._now, _user_error(e)) from e
 
 
 class _Context:
@@ -415,7 +422,28 @@ def _pending_quantity(orders: list[Order]) -> float:
     return sum(o.quantity if o.side is OrderSide.BUY else -o.quantity for o in orders)
 
 
-def _invalid(signal: Signal, feeds: dict) -> str | None:
+def _user_error(error: BaseException) -> BaseException:
+    """The exception a strategy raised, with ``sys.exit()`` named for what it is (it must not end the process)."""
+    if isinstance(error, SystemExit):
+        return RuntimeError(f"called sys.exit({error.code!r}); a strategy returns signals or raises, it never exits")
+    return error
+
+
+def _signal_list(returned, strategy: str, symbol: str | None, when: datetime) -> list[Signal]:
+    """``on_bar``'s return value as a list of ``Signal``s, or a ``StrategyError`` naming what came back instead."""
+    items = list(returned) if isinstance(returned, tuple) else returned
+    if isinstance(items, list) and all(type(s) is Signal for s in items):
+        return items
+    if isinstance(items, list):
+        wrong = next(s for s in items if type(s) is not Signal)
+        what = f"a list holding {type(wrong).__name__} {wrong!r:.60}"
+    else:
+        what = f"{type(returned).__name__} {returned!r:.60}"
+    error = TypeError(f"on_bar returned {what}; return a list of Signal objects (or [] / None)")
+    raise StrategyError(strategy, "on_bar", symbol, when, error)
+
+
+def _invalid(signal: Signal, feeds: dict, fractional: bool) -> str | None:
     if signal.symbol not in feeds:
         return f"signal for `{signal.symbol}`, which is not among the backtest's symbols {sorted(feeds)}"
     if str(signal.side).upper() not in OrderSide.__members__:
@@ -431,6 +459,15 @@ def _invalid(signal: Signal, feeds: dict) -> str | None:
         return f"time_in_force {signal.time_in_force!r} is not 'BAR' or 'GTC'"
     if signal.quantity is not None and not float(signal.quantity) > 0:
         return f"quantity must be positive (or None to auto-size), got {signal.quantity}"
+    if signal.quantity is not None and not fractional and float(signal.quantity) != int(float(signal.quantity)):
+        return (f"quantity {signal.quantity} of {signal.symbol} is not a whole number of shares; round it, or "
+                "allow fractions with BacktestConfig(fractional_shares=True)")
+    for name in ("limit_price", "stop_price"):
+        price = getattr(signal, name)
+        if price is not None and not float(price) > 0:
+            return f"`{name}` of the {kind} order for {signal.symbol} must be a positive price, got {price}"
+    if not 0 <= float(signal.strength) <= 1:
+        return f"strength {signal.strength} of the {signal.symbol} signal is outside the guide's range 0 to 1"
     return None
 
 

@@ -33,6 +33,8 @@ class BacktestMagics(Magics):
               help="allow synthetic demo bars for symbols the store lacks")
     @argument("--no-demo", dest="allow_demo", action="store_false", default=None,
               help="never use synthetic demo bars (default: only when the store holds no real bars)")
+    @argument("--timeout", type=float, metavar="SECONDS",
+              help="stop a run that takes longer, even inside an endless loop of the strategy (default: no limit)")
     @argument("--interactive", action="store_true",
               help="show sliders for the strategy's parameters and re-run on change (returns the explorer)")
     @argument("--quiet", action="store_true", help="return the result without displaying the report")
@@ -56,20 +58,18 @@ class BacktestMagics(Magics):
         if "--demo" in line.split() and "--no-demo" in line.split():
             raise UsageError("--demo and --no-demo contradict each other; give one")
         strategy = resolve_strategy(args.strategy, self.shell.user_ns)
-        kwargs = {"symbols": args.symbols, "start": args.start, "end": args.end,
-                  "timeframe": args.timeframe, "initial_cash": args.cash, "data": args.data}
+        kwargs = {"symbols": args.symbols, "start": args.start, "end": args.end, "timeframe": args.timeframe,
+                  "initial_cash": args.cash, "data": args.data, "allow_demo": args.allow_demo,
+                  "timeout": args.timeout}
         with input_errors():
             params = parse_pairs(args.param, "--param")
         if args.interactive:
             from .widgets import interact
 
-            if args.allow_demo is not None:
-                raise UsageError("--demo/--no-demo do not apply with --interactive yet; leave them out (demo bars "
-                                 "are then used only while the store holds no real bars)")
             with input_errors():
                 explorer = interact(strategy, params=params, **kwargs)
             return _show(explorer, args.quiet)
-        result = run_backtest(strategy, params=params, allow_demo=args.allow_demo, **kwargs)
+        result = run_backtest(strategy, params=params, **kwargs)
         return _show(result, args.quiet)
 
 

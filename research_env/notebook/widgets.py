@@ -283,7 +283,8 @@ def _label(key: str) -> str:
 
 def interact(strategy, symbols=None, start=None, end=None, timeframe=None, initial_cash: float | None = None,
              params: Mapping | None = None, data=None, *, ranges: Mapping | None = None, risk=None,
-             config=None) -> ParameterExplorer | StaticExplorer:
+             config=None, allow_demo: bool | None = None,
+             timeout: float | None = None) -> ParameterExplorer | StaticExplorer:
     """Sliders for ``strategy``'s parameters that re-run the backtest and update the chart in place.
 
     Arguments are those of ``research_env.backtest``; ``params`` sets starting
@@ -303,7 +304,7 @@ def interact(strategy, symbols=None, start=None, end=None, timeframe=None, initi
     defaults = strategy_defaults(cls)
     values = {k: coerce_value(k, v, defaults.get(k)) for k, v in (params or {}).items()}
     kwargs = {"symbols": symbols, "start": start, "end": end, "timeframe": timeframe, "initial_cash": initial_cash,
-              "data": data, "risk": risk, "config": config}
+              "data": data, "risk": risk, "config": config, "allow_demo": allow_demo, "timeout": timeout}
     if not isinstance(loaded, type):
         kwargs["symbols"] = symbols or loaded.symbols
     if in_batch():

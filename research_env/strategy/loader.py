@@ -33,6 +33,7 @@ from ..errors import InputError
 from ._local_imports import local_builtins, local_files, local_package, purge_local_package
 from .base import StrategyBase
 from .function_style import FunctionStrategyError, function_strategy_class, helper_namespace, is_function_style
+from .printing import strategy_print
 from .vectorized import VectorizedStrategy
 
 __all__ = [
@@ -271,6 +272,9 @@ def _combine(*digests: str | None) -> str | None:
 
 def _load_file(path: Path) -> LoadedStrategy:
     path = path.expanduser().resolve()
+    if path.suffix != ".py":
+        raise StrategyLoadError(f"strategy file {path} is not a .py file; name a Python strategy file (nothing else "
+                                "is executed)")
     if not path.is_file():
         raise StrategyLoadError(f"strategy file {path} does not exist")
     cached = _FILE_CACHE.get(path)
@@ -306,6 +310,7 @@ def _execute(source: str, *, module_name: str, filename: str, where: str,
     except SyntaxError as e:
         raise StrategyLoadError(f"{where}, line {e.lineno}: syntax error: {e.msg}") from e
     module = types.ModuleType(module_name)
+    module.__dict__["print"] = strategy_print  # while the engine runs it, the strategy's prints go to its log
     if package is not None:
         module.__file__ = filename
         module.__dict__["__builtins__"] = local_builtins(package)

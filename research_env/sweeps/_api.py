@@ -103,7 +103,7 @@ def sweep(
         shared = _with_benchmark(bars, data, job.config, job.start, job.end, job.timeframe)
         results = run_bar_sweep(job.loaded, job.combos, job.symbols, job.start, job.end, job.timeframe, shared,
                                 job.config, executor=executor, client=client, max_workers=max_workers,
-                                progress=progress)
+                                progress=progress, timeout=job.spec.timeout)
         rows = [metric_row(c, m, d) for c, (m, d) in zip(job.combos, results, strict=True)]
         note = results[0][0].get("benchmark_note") if results else None
     return SweepResult(
@@ -189,13 +189,14 @@ def walk_forward(
             part = _slice(shared, days[a], days[b - 1])
             results = run_bar_sweep(job.loaded, job.combos, job.symbols, train_start, train_end, job.timeframe,
                                     part, job.config, executor=executor, client=client, max_workers=max_workers,
-                                    progress=tick(n * (len(job.combos) + 1)))
+                                    progress=tick(n * (len(job.combos) + 1)), timeout=job.spec.timeout)
             rows = [metric_row(p, m, dn) for p, (m, dn) in zip(job.combos, results, strict=True)]
             best = sorted(rows, key=key)[0]
             test_start, test_end = _bounds(days, c, d)
             oos_part = _slice(shared, days[c], days[d - 1])
             (oos_m, oos_d), = run_bar_sweep(job.loaded, [best["params"]], job.symbols, test_start, test_end,
-                                            job.timeframe, oos_part, job.config, max_workers=1)
+                                            job.timeframe, oos_part, job.config, max_workers=1,
+                                            timeout=job.spec.timeout)
             folds.append(_fold(n, days, (a, b, c, d), best, metric_row(best["params"], oos_m, oos_d)))
             if progress is not None:
                 progress((n + 1) * (len(job.combos) + 1), total)
@@ -351,6 +352,9 @@ def _prepare(strategy, symbols, start, end, timeframe, param_grid, initial_cash,
         known, schema = list(defaults), {}
     if quantity is not None and not (isinstance(quantity, int | float) and quantity > 0):
         raise SweepError(f"`quantity` must be a positive number of shares, got {quantity!r}")
+    if quantity is not None and not job.config.fractional_shares and float(quantity) != int(quantity):
+        raise SweepError(f"`quantity`={quantity!r} is not a whole number of shares; round it, or allow fractions "
+                         "with config=BacktestConfig(fractional_shares=True)")
     _check_years(job.start, job.end, spec.max_years)
     if allow_empty and not param_grid:
         job.grid, job.combos = {}, [{}]

@@ -43,8 +43,9 @@ def _rebuild(portable) -> type[StrategyBase]:
 
 
 def run_chunk(portable, chunk: list[tuple[int, dict]], symbols, start, end, timeframe, bars: BarData,
-              config: BacktestConfig) -> list[tuple[int, dict, dict]]:
-    """Backtest each ``(position, params)`` of ``chunk``; returns ``(position, metrics dict, denial counts)``."""
+              config: BacktestConfig, timeout: float | None = None) -> list[tuple[int, dict, dict]]:
+    """Backtest each ``(position, params)`` of ``chunk`` (each within ``timeout`` seconds); returns ``(position,
+    metrics dict, denial counts)``."""
     from ..api import backtest
 
     bars = bars if bars is not None else _WORKER_BARS
@@ -52,18 +53,20 @@ def run_chunk(portable, chunk: list[tuple[int, dict]], symbols, start, end, time
     out = []
     for position, params in chunk:
         result = backtest(cls, symbols=symbols, start=start, end=end, timeframe=timeframe, params=params,
-                          data=bars, config=config)
+                          data=bars, config=config, timeout=timeout)
         out.append((position, result.metrics.to_dict(), result.denial_counts()))
     return out
 
 
 def run_bar_sweep(strategy: LoadedStrategy, combos: list[dict], symbols: list[str], start, end, timeframe: str,
                   bars: BarData, config: BacktestConfig, *, executor: cf.Executor | None = None, client=None,
-                  max_workers: int | None = None, progress: Progress | None = None) -> list[tuple[dict, dict]]:
+                  max_workers: int | None = None, progress: Progress | None = None,
+                  timeout: float | None = None) -> list[tuple[dict, dict]]:
     """``(metrics dict, denial counts)`` per combination of ``strategy``'s bar-by-bar class, in ``combos`` order.
 
     Local processes get the bars once each (pool initializer); other executors and Dask workers get them
-    with each chunk or by ``scatter``.
+    with each chunk or by ``scatter``. ``timeout`` bounds each combination's backtest (an endless loop in a
+    strategy ends with its ``StrategyError`` instead of hanging a worker).
     """
     portable = portable_strategy(strategy)
     indexed = list(enumerate(combos))
@@ -84,19 +87,19 @@ def run_bar_sweep(strategy: LoadedStrategy, combos: list[dict], symbols: list[st
         workers = max(len(client.scheduler_info().get("workers", {})), 1)
         shared = client.scatter(bars, broadcast=True)
         futures = [client.submit(run_chunk, portable, chunk, symbols, start, end, timeframe, shared, config,
-                                 pure=False) for chunk in _chunks(indexed, workers)]
+                                 timeout, pure=False) for chunk in _chunks(indexed, workers)]
         for future in as_completed(futures):
             collect(future.result())
         return results
     if executor is not None:
         workers = getattr(executor, "_max_workers", None) or max_workers or os.cpu_count() or 1
         _submit_all(executor, portable, _chunks(indexed, workers), symbols, start, end, timeframe, bars, config,
-                    collect)
+                    collect, timeout)
         return results
     workers = max_workers or os.cpu_count() or 1
     if workers == 1 or len(combos) == 1:
         for chunk in _chunks(indexed, 1):
-            collect(run_chunk(portable, chunk, symbols, start, end, timeframe, bars, config))
+            collect(run_chunk(portable, chunk, symbols, start, end, timeframe, bars, config, timeout))
         return results
     # Forked workers share the parent's memory copy-on-write; freezing the parent's objects keeps the
     # workers' garbage collections from touching (and so copying) every page of it.
@@ -105,7 +108,7 @@ def run_bar_sweep(strategy: LoadedStrategy, combos: list[dict], symbols: list[st
         with cf.ProcessPoolExecutor(max_workers=min(workers, len(combos)), initializer=_keep_bars,
                                     initargs=(bars,)) as pool:
             _submit_all(pool, portable, _chunks(indexed, workers), symbols, start, end, timeframe, None, config,
-                        collect)
+                        collect, timeout)
     finally:
         gc.unfreeze()
     return results
@@ -120,8 +123,9 @@ def _keep_bars(bars: BarData) -> None:
     _WORKER_BARS = bars
 
 
-def _submit_all(executor, portable, chunks, symbols, start, end, timeframe, bars, config, collect) -> None:
-    futures = [executor.submit(run_chunk, portable, chunk, symbols, start, end, timeframe, bars, config)
+def _submit_all(executor, portable, chunks, symbols, start, end, timeframe, bars, config, collect,
+                timeout=None) -> None:
+    futures = [executor.submit(run_chunk, portable, chunk, symbols, start, end, timeframe, bars, config, timeout)
                for chunk in chunks]
     for future in cf.as_completed(futures):
         collect(future.result())

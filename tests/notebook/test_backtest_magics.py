@@ -120,7 +120,7 @@ def test_interactive_flag_returns_the_explorer(ip, unique):
 @pytest.mark.parametrize(("line", "message"), [
     ("{name} --symbols SPY " + RANGE + " --no-demo", "no 1d bars for SPY: the store at {store} is empty"),
     ("{name} --symbols SPY " + RANGE + " --demo --no-demo", "--demo and --no-demo contradict each other; give one"),
-    ("{name} --symbols SPY " + RANGE + " --interactive --demo", "--demo/--no-demo do not apply with --interactive"),
+    ("{name} --symbols SPY " + RANGE + " --interactive --no-demo", "no 1d bars for SPY: the store at {store} is empty"),
     ("{name} --symbols SPY " + RANGE + " --data {store}/typo",
      "the bar store folder `{store}/typo` given as `data=` (`--data`) does not exist"),
 ])
