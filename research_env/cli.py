@@ -7,6 +7,7 @@ Each subcommand lives in ``research_env/commands/<name>.py`` with a
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from .commands import backtest, data, run, schedule, sweep
@@ -24,6 +25,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Python argument names in the API's messages, as this command's options spell them.
+_FLAGS = (
+    (re.compile(r"\b(max_years|max_combinations|timeout)=(\S+?)(?=[\s,;)]|$)"),
+     lambda m: f"--{m.group(1).replace('_', '-')} {m.group(2)}"),
+    (re.compile(r"`initial_cash`"), lambda m: "`--cash`"),
+    (re.compile(r"`param_grid`"), lambda m: "`--grid`"),
+    (re.compile(r"`(symbols|start|end|timeframe|timeout|max_years|max_combinations)`"),
+     lambda m: f"`--{m.group(1).replace('_', '-')}`"),
+)
+
+
+def in_flags(message: str) -> str:
+    """An error message of the API with its argument names written as the command's options."""
+    for pattern, flag in _FLAGS:
+        message = pattern.sub(flag, message)
+    return message
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for bad input, 1 for a failing strategy)."""
     args = _parser().parse_args(argv)
@@ -38,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"research-env: error: {e}", file=sys.stderr)
         return 1
     except (InputError, FileNotFoundError) as e:
-        print(f"research-env: error: {e}", file=sys.stderr)
+        print(f"research-env: error: {in_flags(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("research-env: interrupted", file=sys.stderr)

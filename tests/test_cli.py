@@ -100,7 +100,7 @@ def test_backtest_of_a_mistyped_symbol_next_to_real_bars_suggests_the_stored_one
     capsys.readouterr()
     assert main(["backtest", RSI, "--symbols", "APPL", "--start", "2023-01-02", "--end", "2023-02-01"]) == 2
     assert capsys.readouterr().err == (
-        f"research-env: error: `symbols` has `APPL`, which the store at {data_dir} does not hold; did you mean "
+        f"research-env: error: `--symbols` has `APPL`, which the store at {data_dir} does not hold; did you mean "
         "`AAPL`? (it holds AAPL). Import APPL bars with `research-env data import FILE` (import_bars), or pass "
         "allow_demo=True (`--demo`) to run on synthetic bars\n")
     assert main(["backtest", RSI, "--symbols", "APPL", "--start", "2023-01-02", "--end", "2023-02-01", "--demo"]) == 0
@@ -131,3 +131,16 @@ def test_a_backtest_over_missing_sessions_reports_them_in_its_warnings(shared_da
     assert payload["data_sources"] == {"SPY": "local"}
     assert ("SPY: the 1d bars (local) cover 2017-01-03 to 2019-12-31, 503 of the 754 NYSE sessions in "
             "[2017-01-01, 2020-01-01); missing 2018-01-02 to 2018-12-31 (251 sessions)." in payload["warnings"][0])
+
+
+def test_input_errors_name_the_command_line_options_not_the_python_arguments(tmp_path, capsys):
+    from research_env.cli import main
+
+    store = tmp_path / "store"
+    store.mkdir()
+    assert main(["sweep", "dual_ma_crossover", "--data", str(store), "--start", "2015-01-01", "--end", "2020-01-01",
+                 "--grid", "fast_period=5,10"]) == 2
+    err = capsys.readouterr().err
+    assert "shorten it or pass --max-years 5 to raise it" in err and "max_years=" not in err
+    assert main(["backtest", "dual_ma_crossover", "--data", str(store), "--cash", "inf"]) == 2
+    assert capsys.readouterr().err == "research-env: error: `--cash` must be a positive number, got inf\n"

@@ -52,6 +52,6 @@ def test_demo_options_choose_whether_synthetic_bars_may_stand_in(real_store, dat
     assert f"no 1d bars for AAPL: the store at {data_dir} is empty" in capsys.readouterr().err
     real = [*BASE[:3], "AAPL,XYZ", *BASE[4:], "--data", str(real_store), "--grid", "bb_period=10,20", "--json"]
     assert main(real) == 2
-    assert "`symbols` has `XYZ`, which the store at" in capsys.readouterr().err
+    assert "`--symbols` has `XYZ`, which the store at" in capsys.readouterr().err
     assert main([*real, "--demo"]) == 0
     assert json.loads(capsys.readouterr().out)["data_sources"] == {"AAPL": "local", "XYZ": "demo"}
