@@ -156,6 +156,7 @@ def _run(run: Run, progress) -> BacktestResult:
         benchmark=bench,
         logs=list(instance._logs),
         closes={s: frames[s]["close"] for s in symbols},
+        bars={s: frames[s] for s in symbols},
         spec=spec,
     )
 

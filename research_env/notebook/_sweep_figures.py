@@ -200,10 +200,14 @@ def _slices(frame: pd.DataFrame, rest: list[str]) -> tuple[list[pd.DataFrame], l
 
 def _grid(part: pd.DataFrame, x: str, y: str, column: str, metric: str, xs: list,
           ys: list) -> list[list[float | None]]:
-    best = "min" if metric in _HIGHER_IS_WORSE else "max"
-    table = part.pivot_table(index=y, columns=x, values=column, aggfunc=best, dropna=False)
-    values = table.reindex(index=ys, columns=xs).to_numpy(dtype=float)
-    return [[None if np.isnan(v) else float(v) for v in row] for row in values]
+    """``column`` of ``part`` as rows ``ys`` x columns ``xs``; several rows in one cell keep the best value."""
+    rows = pd.Index(ys).get_indexer(part[y])
+    cols = pd.Index(xs).get_indexer(part[x])
+    values = part[column].to_numpy(dtype=float)
+    grid = np.full((len(ys), len(xs)), np.nan)
+    best = np.fmin if metric in _HIGHER_IS_WORSE else np.fmax
+    best.at(grid, (rows, cols), values)
+    return [[None if np.isnan(v) else float(v) for v in row] for row in grid]
 
 
 def _sweep_bars(frame: pd.DataFrame, param: str, metrics: list[str], metric: str) -> go.Figure:

@@ -4,7 +4,7 @@ One module for the notebook report, the HTML export and the sliders alike.
 Results never draw themselves: ``BacktestResult`` and sweep results call these
 builders (through ``research_env.notebook.report``), and so do the widgets.
 Figures are plain ``plotly.graph_objects.Figure`` objects; the interactive
-explorer wraps one in a ``FigureWidget`` and updates it in place.
+explorer updates one in place and redraws it.
 
 The backtest figure, top to bottom, on one New York time axis with the NYSE
 calendar's gaps removed: equity as cumulative return (%) with the benchmark
@@ -142,6 +142,8 @@ def _add_equity(fig: go.Figure, result, daily: bool, weight: float) -> None:
             fig.add_trace(go.Scatter(x=x, y=values, name=label, mode="lines", visible=visible,
                                      line={"color": _BENCHMARK, "dash": "dot", "width": 1.5},
                                      hovertemplate="%{y:.2f}%<extra>" + label + "</extra>"), row=row, col=1)
+    if not len(result.equity):
+        return
     marks = charts.landmarks(result.equity, initial)
     times = charts.x_values(result.equity.index, daily)
     values = returns.to_numpy()
@@ -165,8 +167,8 @@ def _add_equity(fig: go.Figure, result, daily: bool, weight: float) -> None:
         x, y = [times[begin], times[end]], [level, level]
     else:
         text, x, y = "Longest drawdown: none", [], []
-    fig.add_trace(go.Scatter(x=x, y=y, name="Longest drawdown", mode="lines+text", text=[text, ""][:len(x)],
-                             textposition="top right", textfont={"color": _DOWN},
+    fig.add_trace(go.Scatter(x=x, y=y, name="Longest drawdown", mode="lines+text", text=["", text][:len(x)],
+                             textposition="top left", textfont={"color": _DOWN},  # clear of the peak's label
                              line={"color": _DOWN, "width": 3}, hovertext=[text] * len(x),
                              hovertemplate="%{hovertext}<extra></extra>", showlegend=False), row=row, col=1)
 

@@ -258,6 +258,7 @@ def vectorized_backtest(
         parameters=dict(combo), variables={}, equity=equity, drawdown=drawdown_series(equity, cfg.initial_cash),
         fills=fills, trades=trades, orders=[], denials=denials, data_sources={s: bars.sources[s] for s in job.symbols},
         metrics=metrics, benchmark=bench, warnings=warnings_, spec=job.spec,
+        closes={s: bars.frames[s]["close"] for s in job.symbols}, bars={s: bars.frames[s] for s in job.symbols},
     )
 
 

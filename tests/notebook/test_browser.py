@@ -10,8 +10,10 @@ Two notebooks in one JupyterLab:
   Jupyter data folder holds no notebook signatures, so it is untrusted, as for
   anyone who did not run it: its charts must draw from plotly's own mimetype.
   The equity axis spans the strategy's own returns (not the fully invested
-  benchmark's); candlesticks, volume, trade returns and heatmap cell values
-  are there.
+  benchmark's, which a button brings in); candlesticks, volume, trade returns
+  and heatmap cell values are there;
+- that notebook's HTML export, opened from disk: every chart draws with the
+  shared plotly.js beside it.
 
 Screenshots go to ``artifacts/`` (printed in the output; CI keeps that folder).
 Skipped (with the reason) where chromium or Playwright is missing, except
@@ -46,16 +48,12 @@ ARTIFACT = ARTIFACTS / "quickstart.png"
 
 #: The executed notebook: its charts must draw without re-running it. ``store`` is the parameter.
 REPORT_CELLS = (
-    "import dataclasses\n\nimport research_env\nfrom research_env.data import BarStore\n\n\n"
-    "def with_bars(result):  # research_env.backtest does not keep the bars on the result yet (api.py)\n"
-    "    bars = research_env.load_bars(result.symbols, result.start, result.end, result.timeframe,\n"
-    "                                  store=BarStore(store), allow_demo=True)\n"
-    "    return dataclasses.replace(result, bars=dict(bars.frames))",
-    "daily = with_bars(research_env.backtest('dual_ma_crossover', symbols='AAPL,MSFT', start='2023-01-01',\n"
-    "                                        end='2024-01-01', timeframe='1d', data=store,\n"
-    "                                        params={'fast_period': 10, 'slow_period': 30}))\ndaily",
-    "intraday = with_bars(research_env.backtest('rsi_mean_reversion', symbols='AAPL,MSFT', start='2025-06-02',\n"
-    "                                           end='2025-09-02', timeframe='5m', data=store))\nintraday",
+    "import warnings\n\nimport research_env\n\n"
+    "warnings.simplefilter('ignore')  # the reports list them (the real 5-minute bars lack 2025-07-03)",
+    "daily = research_env.backtest('dual_ma_crossover', symbols='AAPL,MSFT', start='2023-01-01', end='2024-01-01',\n"
+    "                              timeframe='1d', data=store, params={'fast_period': 10, 'slow_period': 30})\ndaily",
+    "intraday = research_env.backtest('rsi_mean_reversion', symbols='AAPL,MSFT', start='2025-06-02',\n"
+    "                                 end='2025-09-02', timeframe='5m', data=store)\nintraday",
     "research_env.sweep('dual_ma_crossover', symbols='AAPL', start='2021-01-01', end='2024-01-01', data=store,\n"
     "                   param_grid={'fast_period': [5, 10, 20], 'slow_period': [30, 50, 100]})",
 )
@@ -80,7 +78,7 @@ def store(request, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, store):
     """JupyterLab on 127.0.0.1 with a fresh configuration and data folder, serving a copy of quickstart.ipynb and
-    the executed report notebook; yields the server's base URL and token."""
+    the executed report notebook (and its HTML export); yields the server's base URL, its token and the folder."""
     _need(CHROMIUM.is_file(), f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     from research_env.batch import run_notebook
 
@@ -123,7 +121,7 @@ def lab(tmp_path_factory, store):
                 if time.monotonic() > deadline or server.poll() is not None:
                     pytest.fail("JupyterLab did not start:\n" + (tmp / "lab.log").read_text()[-3000:])
                 time.sleep(0.3)
-        yield base, token
+        yield base, token, root
     finally:
         server.terminate()
         try:
@@ -149,7 +147,7 @@ def page(lab):
 
 
 def _open(page, lab, name: str) -> None:
-    base, token = lab
+    base, token, _ = lab
     page.goto(f"{base}/lab/tree/{name}?reset&token={token}")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
 
@@ -197,6 +195,8 @@ def test_quickstart_in_jupyterlab_draws_the_chart_and_a_slider_redraws_it(lab, p
         assert "fast_period=11" in after.split("|")[1]
         plot_width, area_width = page.evaluate(EXPLORER_WIDTH)
         assert plot_width >= area_width - 40, (plot_width, area_width)  # fills the output, not plotly's 700 px
+        page.set_viewport_size({"width": 1400, "height": 2000})  # the whole explorer in the window
+        page.locator(".widget-vbox").first.scroll_into_view_if_needed()
         page.locator(".widget-vbox").first.screenshot(path=str(ARTIFACTS / "sliders.png"))
         page.locator(".widget-vbox .js-plotly-plot").scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACT))
@@ -250,6 +250,13 @@ def test_an_executed_report_opened_untrusted_in_a_fresh_jupyterlab_draws_every_c
             assert traces["Return distribution"]["type"] == "histogram"
             assert traces["MSFT price"]["visible"] is False  # the selector shows one symbol at a time
         assert "hour" not in daily["breaks"] and "hour" in intraday["breaks"]
+        page.set_viewport_size({"width": 1400, "height": 3600})  # JupyterLab scrolls inside: fit a whole report
+        cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")
+        for cell, name in ((2, "report_daily"), (3, "report_5m"), (4, "sweep_heatmap")):
+            shots[name] = ARTIFACTS / f"{name}.png"
+            output = cells.nth(cell).locator(".jp-Cell-outputArea")
+            output.scroll_into_view_if_needed()
+            output.screenshot(path=str(shots[name]))
         # the button shows the benchmark fully invested: the axis grows to its own range, which dwarfs the strategy's
         plots = page.locator(".jp-RenderedPlotly.js-plotly-plot")
         plots.nth(0).locator(".updatemenu-button", has_text="SPY fully invested").click()
@@ -263,19 +270,23 @@ def test_an_executed_report_opened_untrusted_in_a_fresh_jupyterlab_draws_every_c
         assert page.evaluate(DRAWN, 3)  # the restyled figure keeps its height
         assert heatmap["title"] == "Sharpe Ratio by fast_period and slow_period"
         assert heatmap["cellTexts"] == 2 * 9  # every cell of the heatmap and of the stability view beside it
-
-        page.set_viewport_size({"width": 1400, "height": 3600})  # JupyterLab scrolls inside: fit a whole report
-        cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")
-        for cell, name in ((2, "report_daily"), (3, "report_5m"), (4, "sweep_heatmap")):
-            shots[name] = ARTIFACTS / f"{name}.png"
-            output = cells.nth(cell).locator(".jp-Cell-outputArea")
-            output.scroll_into_view_if_needed()
-            output.screenshot(path=str(shots[name]))
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "executed.png"))
         raise
     finally:
         print("screenshots: " + ", ".join(map(str, shots.values())))
+
+
+def test_the_html_export_draws_every_chart_with_the_shared_plotly_js(lab, page):
+    from research_env.batch.html import plotlyjs_file_name
+
+    folder = lab[2]
+    assert (folder / plotlyjs_file_name()).is_file()
+    page.goto((folder / "executed.html").as_uri())
+    page.wait_for_function("""() => Array.from(document.querySelectorAll('.research-env-plot'))
+        .filter(el => el.querySelector('.main-svg') && el.getBoundingClientRect().height > 0).length === 3""",
+                           timeout=30_000)
+    assert page.locator(".research-env-report em", has_text="Loading the chart").count() == 0
 
 
 def _wait_for_kernel(page, timeout: float = 60) -> None:

@@ -98,7 +98,7 @@ def test_peak_final_and_drawdown_landmarks_are_marked(result):
     assert trough.x[0] == _day(result.drawdown.idxmin())
     longest = _trace(fig, "Longest drawdown")
     assert longest.y[0] == longest.y[1] == pytest.approx(returns[: int(returns.argmax()) + 1].max())
-    assert longest.text[0].startswith("Longest drawdown: ") and longest.text[0].endswith("days (not recovered)")
+    assert longest.text[1].startswith("Longest drawdown: ") and longest.text[1].endswith("days (not recovered)")
 
 
 # --- price, volume, trades ---------------------------------------------------------------------------
@@ -311,3 +311,15 @@ def test_walk_forward_bars_compare_in_and_out_of_sample_per_fold():
     assert fig.data[0].text[1] == "fast=10"
     with pytest.raises(ValueError, match="no column ending in 'win_rate'"):
         walk_forward_figure(folds, "win_rate")
+
+
+def test_backtest_keeps_each_symbols_bars_for_the_candles(tmp_path):
+    import warnings
+
+    from tests.notebook.builders import scripted_result
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = scripted_result(tmp_path)
+    assert list(res.bars["AAA"].columns[:5]) == ["open", "high", "low", "close", "volume"]
+    assert res.bars["AAA"]["close"].equals(res.closes["AAA"])
