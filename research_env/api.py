@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from .data import BarData, BarDataError, BarStore, load_bars, session_dates, validate_bars
+from .data import BarData, BarDataError, BarStore, load_bars, session_dates, sessions, validate_bars
 from .engine.config import BacktestConfig, RiskConfig
 from .engine.loop import BarLoop
 from .engine.metrics import compute_metrics, drawdown_series
@@ -22,7 +22,15 @@ from .engine.trades import round_trips
 from .errors import InputError
 from .run_spec import DataLike, DateLike, Run, StrategyLike, build_run
 
-__all__ = ["RunTimeoutError", "backtest", "benchmark_closes", "resolve_bars", "run_backtest", "with_deadline"]
+__all__ = [
+    "RunTimeoutError",
+    "backtest",
+    "benchmark_closes",
+    "partial_coverage",
+    "resolve_bars",
+    "run_backtest",
+    "with_deadline",
+]
 
 
 class RunTimeoutError(InputError):
@@ -121,6 +129,25 @@ def _deadline_alarm(timeout: float | None, what: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def partial_coverage(frames: Mapping[str, pd.DataFrame], start, end) -> dict[str, tuple[str, str]]:
+    """``{symbol: (first session, last session)}`` of the symbols whose bars cover less than the NYSE sessions of
+    ``[start, end)`` (sessions up to yesterday: today's may not be over)."""
+    today = pd.Timestamp.now(tz="America/New_York").tz_localize(None).normalize()
+    try:
+        table = sessions(start, min(pd.Timestamp(end), today))
+    except (BarDataError, ValueError):
+        return {}
+    if table.empty:
+        return {}
+    first, last = table.index[0].to_datetime64(), table.index[-1].to_datetime64()
+    partial = {}
+    for symbol, frame in frames.items():
+        days = session_dates(frame.index)
+        if len(days) and (days[0] > first or days[-1] < last):
+            partial[symbol] = (str(days[0]), str(days[-1]))
+    return partial
+
+
 def _run(run: Run, progress) -> BacktestResult:
     spec, instance = run.spec, run.target
     symbols, cfg = list(spec.symbols), spec.config
@@ -157,6 +184,7 @@ def _run(run: Run, progress) -> BacktestResult:
         logs=list(instance._logs),
         closes={s: frames[s]["close"] for s in symbols},
         bars={s: frames[s] for s in symbols},
+        coverage=partial_coverage(frames, start, end),
         spec=spec,
     )
 

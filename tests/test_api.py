@@ -94,3 +94,23 @@ def test_intraday_equity_is_sampled_to_daily_for_daily_statistics(real_store):
     # 20 sessions of 78 five-minute bars: June 2025 has 21 weekdays from the 2nd, minus Juneteenth
     assert len(result.equity) == 20 * 78
     assert result.metrics.trading_days == 20
+
+
+def test_a_run_over_a_range_its_bars_only_partly_cover_says_so_in_the_result_and_the_reports(real_store):
+    import warnings
+
+    from research_env import backtest
+    from research_env.notebook.report import backtest_mimebundle
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        partial = backtest("dual_ma_crossover", symbols="AAPL", start="2025-01-01", end="2025-08-01", timeframe="5m",
+                           data=str(real_store))
+        full = backtest("dual_ma_crossover", symbols="AAPL", start="2024-01-01", end="2025-01-01", timeframe="1d",
+                        data=str(real_store))
+    assert partial.coverage == {"AAPL": ("2025-05-12", "2025-07-31")}
+    note = "AAPL: bars only from 2025-05-12 to 2025-07-31 of the requested 2025-01-01 to 2025-08-01 (end exclusive)"
+    assert f"!! {note}" in partial.report()
+    assert note in backtest_mimebundle(partial)["text/html"]
+    assert partial.to_dict()["partial_coverage"] == {"AAPL": ["2025-05-12", "2025-07-31"]}
+    assert full.coverage == {} and "bars only from" not in full.report()

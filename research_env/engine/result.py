@@ -58,6 +58,7 @@ class BacktestResult:
     logs: list[tuple] = field(default_factory=list)
     closes: dict[str, pd.Series] = field(default_factory=dict)
     spec: RunSpec | None = None
+    coverage: dict[str, tuple[str, str]] = field(default_factory=dict)
     bars: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     # --- provenance ----------------------------------------------------
@@ -70,6 +71,11 @@ class BacktestResult:
     def is_synthetic(self) -> bool:
         """True when any symbol ran on synthetic demo bars."""
         return bool(self.synthetic_symbols)
+
+    def coverage_notes(self) -> list[str]:
+        """One line per symbol whose bars cover less than the sessions the run asked for."""
+        return [f"{s}: bars only from {first} to {last} of the requested {self.start:%Y-%m-%d} to "
+                f"{self.end:%Y-%m-%d} (end exclusive)" for s, (first, last) in self.coverage.items()]
 
     # --- tables --------------------------------------------------------
     def denial_counts(self) -> dict[str, int]:
@@ -131,6 +137,7 @@ class BacktestResult:
             "warnings": self.warnings,
             "logs": [[t.isoformat() if t is not None else None, m] for t, m in self.logs],
             "spec": self.spec.to_dict() if self.spec is not None else None,
+            "partial_coverage": {s: list(span) for s, span in self.coverage.items()},
         }
 
     def to_json(self, **kwargs) -> str:
@@ -146,6 +153,7 @@ class BacktestResult:
                      f"{self.timeframe} bars, {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}")
         lines.append("Parameters: " + (", ".join(f"{k}={v!r}" for k, v in self.parameters.items()) or "(none)"))
         lines.append("Data: " + ", ".join(f"{s}: {src}" for s, src in self.data_sources.items()))
+        lines.extend(f"!! {note}" for note in self.coverage_notes())
         lines.append("")
         m = self.metrics.to_dict()
         width = max(len(v) for v in LABELS.values())

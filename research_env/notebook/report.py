@@ -191,6 +191,8 @@ def _backtest_head(result) -> str:
     parts.append(f"<p>{_esc(result.timeframe)} bars, {result.start:%Y-%m-%d} to {result.end:%Y-%m-%d} "
                  f"(end exclusive) · initial cash {result.config.initial_cash:,.2f}<br>"
                  f"Parameters: {_esc(params)}<br>Data: {_esc(sources)}</p>")
+    for note in result.coverage_notes():
+        parts.append(f'<div class="research-env-banner">{_esc(note)}</div>')
     parts.append(_metrics_table(result))
     return "".join(parts)
 

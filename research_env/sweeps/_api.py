@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..api import benchmark_closes, resolve_bars, with_deadline
+from ..api import benchmark_closes, partial_coverage, resolve_bars, with_deadline
 from ..core.enums import OrderSide, OrderType
 from ..core.models import Fill
 from ..data import BarData, BarDataError, BarStore, load_bars, session_dates
@@ -259,6 +259,7 @@ def vectorized_backtest(
         fills=fills, trades=trades, orders=[], denials=denials, data_sources={s: bars.sources[s] for s in job.symbols},
         metrics=metrics, benchmark=bench, warnings=warnings_, spec=job.spec,
         closes={s: bars.frames[s]["close"] for s in job.symbols}, bars={s: bars.frames[s] for s in job.symbols},
+        coverage=partial_coverage({s: bars.frames[s] for s in job.symbols}, job.start, job.end),
     )
 
 

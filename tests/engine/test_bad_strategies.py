@@ -149,3 +149,27 @@ def test_ctrl_c_in_a_cli_run_prints_one_line_and_exits_130(tmp_path, capsys):
     assert main(["backtest", str(path), "--param", "mode=ctrl-c", "--data", str(store), "--start", "2024-03-01",
                  "--end", "2024-03-30"]) == 130
     assert capsys.readouterr().err == "research-env: interrupted\n"
+
+
+def test_every_door_bounds_an_endless_loop_with_its_timeout(misbehaving, tmp_path, capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from research_env.cli import main
+
+    store = tmp_path / "store"
+    store.mkdir()
+    args = ["--param", "mode=loop", "--data", str(store), "--start", "2024-03-01", "--end", "2024-03-30",
+            "--timeout", "0.5"]
+    assert main(["backtest", str(misbehaving), *args]) == 1
+    assert "RunTimeoutError: misbehaving ran past its timeout of 0.5s" in capsys.readouterr().err
+    assert main(["sweep", str(misbehaving), "--grid", "mode=loop", "--mode", "bar", "--workers", "1",
+                 *args[2:]]) == 1
+    assert "ran past its timeout of 0.5s" in capsys.readouterr().err
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "research_env")
+    outcome = ip.run_cell(f"res = %backtest {misbehaving} --param mode=loop --data {store} --start 2024-03-01 "
+                          "--end 2024-03-30 --timeout 0.5 --quiet")
+    assert isinstance(outcome.error_in_exec, StrategyError)
+    assert "ran past its timeout of 0.5s" in str(outcome.error_in_exec.__cause__ or outcome.error_in_exec)
+    assert ip.run_cell("1 + 1").result == 2  # the kernel carries on
