@@ -25,23 +25,11 @@ from .config import BacktestConfig
 from .events import OrderCancelled, OrderDenied, OrderExpired, OrderFilled, OrderSubmitted, RiskRule
 from .matching import fill_price
 from .portfolio import Portfolio, PortfolioView
-from .risk import (
-    BOUNDARIES,
-    RULE_CODES,
-    AccountView,
-    OrderRequest,
-    breaches,
-    check_order,
-    check_price_deviation,
-    denial_message,
-    opening_quantity,
-)
+from .risk import AccountView, OrderRequest, check_order, check_price_deviation, denial_message, opening_quantity
 
 __all__ = ["BarLoop"]
 
 Progress = Callable[[int, int], None]
-#: how equity breaches the drawdown halt level, from the risk table
-_HALT = BOUNDARIES[RULE_CODES[RiskRule.MAX_DRAWDOWN]]
 
 
 class _SymbolFeed:
@@ -137,7 +125,7 @@ class BarLoop:
                 self._peak = equity
                 if max_dd is not None:
                     halt_below = equity * (1 - max_dd)
-            elif breaches(equity, halt_below, _HALT):
+            elif equity < halt_below:  # the table's UNDER boundary, inline: this runs at every bar
                 self._halted = True
             for feed in step:
                 feed.row += 1

@@ -47,6 +47,16 @@ def test_the_table_names_every_rule_once_and_its_codes_are_the_kernels():
         assert getattr(Rule, spec.rule.name) == RULE_CODES[spec.rule]
 
 
+def test_the_bar_loops_inline_halt_comparison_is_the_tables_boundary():
+    """The loop compares `equity < halt_below` inline (it runs at every bar): the table must say UNDER."""
+    import inspect
+
+    from research_env.engine import loop
+
+    assert RISK_RULES[RULE_CODES[RiskRule.MAX_DRAWDOWN]].boundary == UNDER
+    assert "elif equity < halt_below:  # the table's UNDER boundary" in inspect.getsource(loop.BarLoop._run)
+
+
 def test_every_setting_of_the_table_exists_and_off_means_none():
     config = BacktestConfig(risk=RiskConfig.permissive(max_drawdown=0.05))
     assert rule_limit(RiskRule.MAX_DRAWDOWN, config) == 0.05
