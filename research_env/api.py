@@ -38,7 +38,7 @@ class RunTimeoutError(InputError):
 
 
 def backtest(
-    strategy: StrategyLike | Run,
+    strategy: StrategyLike | Run | None = None,
     symbols: list[str] | str | None = None,
     start: DateLike | None = None,
     end: DateLike | None = None,
@@ -51,6 +51,11 @@ def backtest(
     config: BacktestConfig | None = None,
     allow_demo: bool | None = None,
     timeout: float | None = None,
+    git_repo: str | None = None,
+    git_branch: str | None = None,
+    git_commit: str | None = None,
+    strategy_path: str | None = None,
+    offline: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> BacktestResult:
     """Run ``strategy`` bar by bar and return its ``BacktestResult``.
@@ -68,13 +73,18 @@ def backtest(
     ``None`` only while no real source holds any bars. ``risk``/``config`` override
     the guide's risk and matching settings; giving the cash (or the risk rules)
     both as an argument and in ``config`` is an error when they differ.
-    ``timeout`` stops a run that takes longer (seconds). Warnings raised
+    ``timeout`` stops a run that takes longer (seconds). ``git_repo`` takes the
+    strategy from a Git repository (``git_branch``, a branch or tag;
+    ``git_commit``; ``strategy_path`` inside the repository, else discovered;
+    ``offline`` uses the commits fetched before); ``result.origin`` says which
+    code ran. Warnings raised
     during the run (synthetic data, ...) are still emitted and also kept in
     ``result.warnings``.
     """
     run = strategy if isinstance(strategy, Run) else build_run(
         strategy, symbols=symbols, start=start, end=end, timeframe=timeframe, initial_cash=initial_cash,
-        params=params, data=data, risk=risk, config=config, allow_demo=allow_demo, timeout=timeout)
+        params=params, data=data, risk=risk, config=config, allow_demo=allow_demo, timeout=timeout, git_repo=git_repo,
+        git_branch=git_branch, git_commit=git_commit, strategy_path=strategy_path, offline=offline)
     return run_backtest(run, progress)
 
 

@@ -31,6 +31,10 @@ _FLAGS = (
      lambda m: f"--{m.group(1).replace('_', '-')} {m.group(2)}"),
     (re.compile(r"`initial_cash`"), lambda m: "`--cash`"),
     (re.compile(r"`param_grid`"), lambda m: "`--grid`"),
+    (re.compile(r"\bgit_repo=\.\.\."), lambda m: "--git-repo ..."),
+    (re.compile(r"`(git_repo|git_branch|git_commit|strategy_path)`"),
+     lambda m: {"git_repo": "`--git-repo`", "git_branch": "`--branch`", "git_commit": "`--commit`",
+                "strategy_path": "`--strategy-path`"}[m.group(1)]),
     (re.compile(r"`(symbols|start|end|timeframe|timeout|max_years|max_combinations)`"),
      lambda m: f"`--{m.group(1).replace('_', '-')}`"),
 )

@@ -40,6 +40,7 @@ from .data import BarData, BarStore, check_timeframe, normalize_symbol
 from .engine.config import DEFAULT_INITIAL_CASH, BacktestConfig, RiskConfig
 from .errors import InputError
 from .strategy.base import StrategyBase
+from .strategy.git_source import checkout_strategy
 from .strategy.loader import LoadedStrategy, load_strategy
 from .strategy.params import ParameterError, instantiate
 from .strategy.vectorized import VectorizedStrategy
@@ -48,6 +49,7 @@ __all__ = [
     "DEFAULT_MAX_COMBINATIONS",
     "DEFAULT_MAX_YEARS",
     "DEFAULT_TIMEFRAME",
+    "GIT_ARGUMENTS",
     "DataLike",
     "DataRef",
     "DateLike",
@@ -69,6 +71,8 @@ DateLike: TypeAlias = str | date | datetime | pd.Timestamp
 DataLike: TypeAlias = str | os.PathLike | BarStore | BarData | pd.DataFrame | Mapping[str, pd.DataFrame] | None
 
 DEFAULT_TIMEFRAME = "1d"
+#: ``build_run``'s arguments that name a Git source (doors use these names for their options' destinations).
+GIT_ARGUMENTS = ("git_repo", "git_branch", "git_commit", "strategy_path", "offline")
 #: The guide's sweep limits; pass larger values (or ``None``) to raise them.
 DEFAULT_MAX_COMBINATIONS = 500
 DEFAULT_MAX_YEARS = 3.0
@@ -77,12 +81,18 @@ _MODES = ("auto", "vectorized", "bar")
 
 @dataclass(frozen=True)
 class StrategyRef:
-    """How a run names its strategy: ``kind`` (file, source, registered, object), name, path, content digest."""
+    """How a run names its strategy: ``kind`` (file, source, registered, object, git), name, path, content digest;
+    for ``git`` the repository (no credentials), the branch or tag asked for and the resolved commit, with
+    ``path`` inside the repository and ``clean`` False when a local working copy had uncommitted changes."""
 
     kind: str
     name: str
     path: str | None = None
     digest: str | None = None
+    repository: str | None = None
+    branch: str | None = None
+    commit: str | None = None
+    clean: bool = True
 
 
 @dataclass(frozen=True)
@@ -126,6 +136,12 @@ class RunSpec:
     def initial_cash(self) -> float:
         """The cash the run starts with."""
         return self.config.initial_cash
+
+    @property
+    def origin(self) -> dict:
+        """Where the run's code came from: the strategy reference as plain data (repository, branch, commit and
+        path for a Git source; the file and its content digest otherwise)."""
+        return vars(self.strategy).copy()
 
     @property
     def start_date(self) -> pd.Timestamp:
@@ -220,16 +236,38 @@ def build_run(
     max_years: float | None = DEFAULT_MAX_YEARS,
     allow_demo: bool | None = None,
     timeout: float | None = None,
+    git_repo: str | None = None,
+    git_branch: str | None = None,
+    git_commit: str | None = None,
+    strategy_path: str | None = None,
+    offline: bool = False,
 ) -> Run:
     """Resolve a run from what a caller passed; every door and entry point builds its runs here.
 
     ``mode``: ``"bar"`` runs the bar-by-bar class (``backtest``),
     ``"vectorized"`` the vectorized twin, ``"auto"`` the twin when there is one.
     ``params`` are checked against the strategy's constructor here (bar by bar)
-    or by the sweep against its ``param_schema`` (vectorized).
+    or by the sweep against its ``param_schema`` (vectorized). With ``git_repo``
+    the strategy comes from that repository at ``git_commit`` (else the tip of
+    ``git_branch``, a branch or tag, else the default branch): ``strategy_path``
+    names the file, else it is discovered (``strategy`` may then be left
+    ``None``, or name the file: ``"rsi_mean_reversion"``); ``offline`` uses the
+    cached mirror without fetching.
     """
     if mode not in _MODES:
         raise InputError(f"`mode` must be one of {', '.join(_MODES)}, got {mode!r}")
+    git = None
+    if git_repo is not None:
+        hint = strategy_path if strategy_path is not None else (
+            f"{strategy}.py" if isinstance(strategy, str) and strategy and not strategy.endswith(".py") else strategy)
+        git = checkout_strategy(git_repo, branch=git_branch, commit=git_commit, strategy_path=hint, offline=offline)
+        strategy = git.file
+    elif any(v is not None for v in (git_branch, git_commit, strategy_path)):
+        raise InputError("`git_branch`, `git_commit` and `strategy_path` need `git_repo`, the repository to take "
+                         "the strategy from")
+    elif strategy is None:
+        raise InputError("no strategy given: name one (a registered name, a .py path, a class or instance) or a Git "
+                         "repository (git_repo=...)")
     loaded = load_strategy(strategy)
     wanted = parse_symbols(symbols)
     if symbols is not None and not wanted:
@@ -243,8 +281,12 @@ def build_run(
     frame = check_timeframe(timeframe or own.get("timeframe") or DEFAULT_TIMEFRAME)
     first, stop = date_range(start if start is not None else own.get("default_start"),
                              end if end is not None else own.get("default_end"))
+    ref = StrategyRef(**loaded.ref())
+    if git is not None:
+        ref = replace(ref, kind="git", path=git.origin.path, repository=git.origin.repository,
+                      branch=git.origin.branch, commit=git.origin.commit, clean=git.origin.clean)
     spec = RunSpec(
-        strategy=StrategyRef(**loaded.ref()),
+        strategy=ref,
         symbols=chosen,
         start=first.date().isoformat(),
         end=stop.date().isoformat(),

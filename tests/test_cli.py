@@ -79,7 +79,14 @@ def test_data_import_of_a_missing_file_exits_2(data_dir, capsys):
     assert "no_such_file.csv" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["backtest"], ["data"], ["nonsense"]])
+def test_a_backtest_without_a_strategy_says_to_name_one_or_a_repository(capsys):
+    assert main(["backtest"]) == 2
+    assert capsys.readouterr().err == (
+        "research-env: error: no strategy given: name one (a registered name, a .py path, a class or instance) or a "
+        "Git repository (--git-repo ...)\n")
+
+
+@pytest.mark.parametrize("argv", [["data"], ["nonsense"]])
 def test_incomplete_command_lines_exit_with_usage(argv, capsys):
     with pytest.raises(SystemExit) as info:
         main(argv)

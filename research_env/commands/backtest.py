@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import warnings
 
+from ._git_options import add_git_options, git_arguments
+
 __all__ = ["register"]
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the ``backtest`` subcommand."""
     bt = commands.add_parser("backtest", help="backtest a strategy file or name and print its report")
-    bt.add_argument("strategy", help="path to a strategy .py file, or the name of a known strategy")
+    bt.add_argument("strategy", nargs="?", help="path to a strategy .py file, or the name of a known strategy "
+                                                "(leave out with --git-repo, or name the file in the repository)")
     bt.add_argument("--symbols", help="comma-separated tickers, e.g. AAPL,MSFT (default: the strategy's own)")
     bt.add_argument("--start", help="first session date, e.g. 2023-01-01 (default: the strategy's "
                     "BACKTEST_CONFIG start_date, else a year before --end)")
@@ -30,6 +33,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                       help="never use synthetic demo bars (default: only when the store holds no real bars)")
     bt.add_argument("--timeout", type=float, metavar="SECONDS", help="stop a run that takes longer")
     bt.add_argument("--json", action="store_true", help="print the result as JSON instead of the text report")
+    add_git_options(bt)
     bt.set_defaults(handler=run)
 
 
@@ -43,6 +47,6 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore")  # backtest() keeps them in result.warnings, which the report prints
         result = backtest(args.strategy, symbols=args.symbols, start=args.start, end=args.end,
                           timeframe=args.timeframe, initial_cash=args.cash, params=params, data=args.data,
-                          allow_demo=args.allow_demo, timeout=args.timeout)
+                          allow_demo=args.allow_demo, timeout=args.timeout, **git_arguments(args))
     print(result.to_json(indent=2) if args.json else result.report())
     return 0

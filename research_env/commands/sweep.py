@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import warnings
 
+from ._git_options import add_git_options, git_arguments
+
 __all__ = ["register"]
 
 
@@ -12,8 +14,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     """Add the ``sweep`` subcommand."""
     sw = commands.add_parser(
         "sweep", help="sweep a strategy's parameter grid (vectorized on numba kernels, or bar by bar in parallel)")
-    sw.add_argument("strategy", help="path to a strategy .py file, or a strategy name (NAME_vectorized.py is "
-                                     "preferred when it exists)")
+    sw.add_argument("strategy", nargs="?", help="path to a strategy .py file, or a strategy name "
+                                                "(NAME_vectorized.py is preferred when it exists; leave out with "
+                                                "--git-repo)")
     sw.add_argument("--grid", action="append", default=[], metavar="NAME=VALUES",
                     help="one parameter's values: 10,15,20 or start:stop:step (stop included); repeat per parameter")
     sw.add_argument("--symbols", help="comma-separated tickers, e.g. AAPL,MSFT (default: the strategy's own)")
@@ -37,6 +40,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     sw.add_argument("--timeout", type=float, metavar="SECONDS", help="stop a sweep that takes longer")
     sw.add_argument("--top", type=int, default=10, help="rows shown in the text report (default 10)")
     sw.add_argument("--json", action="store_true", help="print the guide's Sweep Response JSON instead of a table")
+    add_git_options(sw)
     sw.set_defaults(handler=run)
 
 
@@ -51,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         result = sweep(args.strategy, symbols=args.symbols, start=args.start, end=args.end, timeframe=args.timeframe,
                        param_grid=parse_grid(args.grid), initial_cash=args.cash, data=args.data, metric=args.metric,
                        mode=args.mode, max_workers=args.workers, allow_demo=args.allow_demo,
-                       timeout=args.timeout, **limits)
+                       timeout=args.timeout, **limits, **git_arguments(args))
     result.warnings.extend(w for w in dict.fromkeys(str(w.message) for w in caught) if w not in result.warnings)
     print(result.to_json(indent=2) if args.json else result.report(top=args.top))
     return 0

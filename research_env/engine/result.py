@@ -18,7 +18,7 @@ from .metrics import LABELS, Metrics
 if TYPE_CHECKING:
     from ..run_spec import RunSpec
 
-__all__ = ["BacktestResult", "format_metric"]
+__all__ = ["BacktestResult", "describe_origin", "format_metric"]
 
 _PERCENT = {"total_return", "annualized_return", "max_drawdown", "win_rate", "max_daily_loss", "alpha"}
 _MONEY = {"final_equity", "total_commission"}
@@ -71,6 +71,12 @@ class BacktestResult:
     def is_synthetic(self) -> bool:
         """True when any symbol ran on synthetic demo bars."""
         return bool(self.synthetic_symbols)
+
+    @property
+    def origin(self) -> dict | None:
+        """Where the code that ran came from (``RunSpec.origin``): repository, branch, commit and path for a Git
+        source; the file and its content digest otherwise."""
+        return self.spec.origin if self.spec is not None else None
 
     def coverage_notes(self) -> list[str]:
         """One line per symbol whose bars cover less than the sessions the run asked for."""
@@ -138,6 +144,7 @@ class BacktestResult:
             "logs": [[t.isoformat() if t is not None else None, m] for t, m in self.logs],
             "spec": self.spec.to_dict() if self.spec is not None else None,
             "partial_coverage": {s: list(span) for s, span in self.coverage.items()},
+            "origin": self.origin,
         }
 
     def to_json(self, **kwargs) -> str:
@@ -153,6 +160,8 @@ class BacktestResult:
                      f"{self.timeframe} bars, {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}")
         lines.append("Parameters: " + (", ".join(f"{k}={v!r}" for k, v in self.parameters.items()) or "(none)"))
         lines.append("Data: " + ", ".join(f"{s}: {src}" for s, src in self.data_sources.items()))
+        if self.origin is not None and self.origin.get("commit"):
+            lines.append("Code: " + describe_origin(self.origin))
         lines.extend(f"!! {note}" for note in self.coverage_notes())
         lines.append("")
         m = self.metrics.to_dict()
@@ -232,3 +241,10 @@ def _new_york(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 def _jsonable(params: dict) -> dict:
     return {k: (v if isinstance(v, bool | int | float | str | type(None)) else str(v)) for k, v in params.items()}
+
+
+def describe_origin(origin: dict) -> str:
+    """A Git origin in one line: ``<repository> @ <branch> <commit> <path>``."""
+    ref = f" {origin['branch']}" if origin.get("branch") else ""
+    dirty = "" if origin.get("clean", True) else " (uncommitted changes in the local copy were not used)"
+    return f"{origin['repository']} @{ref} {origin['commit'][:12]} {origin['path']}{dirty}"

@@ -6,7 +6,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ._args import input_errors, resolve_strategy
+from ._args import git_options, git_source, input_errors, resolve_strategy
 from .running import run_backtest
 
 __all__ = ["BacktestMagics"]
@@ -17,7 +17,7 @@ class BacktestMagics(Magics):
     """The ``%backtest`` line magic."""
 
     @magic_arguments()
-    @argument("strategy", help="a StrategyBase class or instance in the notebook, a registered name "
+    @argument("strategy", nargs="?", help="a StrategyBase class or instance in the notebook, a registered name "
                                "(e.g. from %%strategy), or a path to a .py strategy file")
     @argument("--symbols", nargs="+", metavar="SYMBOL", help="tickers, e.g. --symbols AAPL MSFT or AAPL,MSFT "
                                                               "(default: the strategy's own)")
@@ -35,6 +35,7 @@ class BacktestMagics(Magics):
               help="never use synthetic demo bars (default: only when the store holds no real bars)")
     @argument("--timeout", type=float, metavar="SECONDS",
               help="stop a run that takes longer, even inside an endless loop of the strategy (default: no limit)")
+    @git_options
     @argument("--interactive", action="store_true",
               help="show sliders for the strategy's parameters and re-run on change (returns the explorer)")
     @argument("--quiet", action="store_true", help="return the result without displaying the report")
@@ -67,10 +68,20 @@ class BacktestMagics(Magics):
             from .widgets import interact
 
             with input_errors():
+                if args.git_repo is not None:  # the sliders re-run the checked-out file of that commit
+                    strategy = _checked_out(args, strategy)
                 explorer = interact(strategy, params=params, **kwargs)
             return _show(explorer, args.quiet)
-        result = run_backtest(strategy, params=params, **kwargs)
+        result = run_backtest(strategy, params=params, **kwargs, **git_source(args))
         return _show(result, args.quiet)
+
+
+def _checked_out(args, strategy) -> str:
+    from ..strategy.git_source import checkout_strategy
+
+    hint = args.strategy_path or (f"{strategy}.py" if isinstance(strategy, str) else None)
+    return str(checkout_strategy(args.git_repo, branch=args.git_branch, commit=args.git_commit, strategy_path=hint,
+                                 offline=args.offline).file)
 
 
 def _show(obj, quiet: bool):

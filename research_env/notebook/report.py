@@ -20,7 +20,7 @@ import weakref
 import pandas as pd
 
 from ..engine.metrics import LABELS
-from ..engine.result import format_metric
+from ..engine.result import describe_origin, format_metric
 
 __all__ = [
     "PLOTLY_MIME",
@@ -190,7 +190,9 @@ def _backtest_head(result) -> str:
     sources = ", ".join(f"{s}: {src}" for s, src in result.data_sources.items())
     parts.append(f"<p>{_esc(result.timeframe)} bars, {result.start:%Y-%m-%d} to {result.end:%Y-%m-%d} "
                  f"(end exclusive) · initial cash {result.config.initial_cash:,.2f}<br>"
-                 f"Parameters: {_esc(params)}<br>Data: {_esc(sources)}</p>")
+                 f"Parameters: {_esc(params)}<br>Data: {_esc(sources)}"
+                 + (f"<br>Code: {_esc(describe_origin(result.origin))}" if (result.origin or {}).get("commit")
+                    else "") + "</p>")
     for note in result.coverage_notes():
         parts.append(f'<div class="research-env-banner">{_esc(note)}</div>')
     parts.append(_metrics_table(result))

@@ -20,7 +20,7 @@ def run_backtest(strategy, *, params: dict | None = None, progress_label: str | 
     from ._errors import NotebookStrategyError
     from .progress import Progress
 
-    label = progress_label or f"backtest {getattr(strategy, '__name__', strategy)}"
+    label = progress_label or f"backtest {getattr(strategy, '__name__', strategy or kwargs.get('git_repo'))}"
     with warnings.catch_warnings(), input_errors(), Progress(label) as progress:
         warnings.simplefilter("ignore")  # backtest() keeps them in result.warnings, which the report shows
         try:

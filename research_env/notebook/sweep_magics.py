@@ -9,7 +9,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ._args import input_errors, resolve_strategy
+from ._args import git_options, git_source, input_errors, resolve_strategy
 
 __all__ = ["SweepMagics", "sweep_function"]
 
@@ -20,7 +20,8 @@ class SweepMagics(Magics):
     """The ``%sweep`` line magic."""
 
     @magic_arguments()
-    @argument("strategy", help="a strategy class or instance in the notebook, a registered name, or a .py path")
+    @argument("strategy", nargs="?", help="a strategy class or instance in the notebook, a registered name, or a .py "
+                                          "path (leave out with --git-repo)")
     @argument("--grid", nargs="+", action="extend", default=[], metavar="NAME=VALUES",
               help="values of one parameter: NAME=5,10,20 or NAME=1.5:3.0:0.5 (start:stop:step, stop included); "
                    "repeat or list several")
@@ -32,6 +33,7 @@ class SweepMagics(Magics):
     @argument("--cash", type=float, help="initial cash (default: the strategy's own, else 100000)")
     @argument("--metric", default="sharpe_ratio", help="metric that ranks the combinations and that the heatmap "
                                                        "shows first (default sharpe_ratio)")
+    @git_options
     @argument("--walk-forward", type=int, metavar="SPLITS",
               help="also evaluate the grid walk-forward over SPLITS out-of-sample folds and show them")
     @argument("--anchored", action="store_true", help="walk-forward training windows all start at the first day")
@@ -65,7 +67,7 @@ class SweepMagics(Magics):
         with input_errors():
             kwargs = {"symbols": args.symbols, "start": args.start, "end": args.end, "timeframe": args.timeframe,
                       "param_grid": parse_grid(args.grid), "metric": args.metric, "initial_cash": args.cash,
-                      "allow_demo": args.allow_demo}
+                      "allow_demo": args.allow_demo, **git_source(args)}
             kwargs.update({k: _value(v) for k, v in parse_pairs(args.option, "--option").items()})
         strategy = resolve_strategy(args.strategy, self.shell.user_ns)
         result = call_sweep(run, strategy, kwargs, "sweep")

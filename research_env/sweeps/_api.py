@@ -39,7 +39,7 @@ _MODES = ("auto", "vectorized", "bar")
 
 
 def sweep(
-    strategy: StrategyLike,
+    strategy: StrategyLike | None = None,
     symbols: list[str] | str | None = None,
     start: DateLike | None = None,
     end: DateLike | None = None,
@@ -61,6 +61,11 @@ def sweep(
     max_years: float | None = DEFAULT_MAX_YEARS,
     allow_demo: bool | None = None,
     timeout: float | None = None,
+    git_repo: str | None = None,
+    git_branch: str | None = None,
+    git_commit: str | None = None,
+    strategy_path: str | None = None,
+    offline: bool = False,
     progress: Progress | None = None,
 ) -> SweepResult:
     """Backtest every combination of ``param_grid`` and return their metrics.
@@ -83,11 +88,15 @@ def sweep(
     ``None``) to raise them. ``allow_demo=False`` refuses synthetic demo
     bars; ``timeout`` stops a sweep that takes longer (seconds).
     ``progress(done, total)`` is called as combinations finish. Unset
-    arguments resolve as for ``backtest()`` (see ``research_env.run_spec``).
+    arguments, and the Git source (``git_repo``, ``git_branch``,
+    ``git_commit``, ``strategy_path``, ``offline``), resolve as for
+    ``backtest()`` (see ``research_env.run_spec``).
     """
     t0 = time.perf_counter()
     job = _prepare(strategy, symbols, start, end, timeframe, param_grid, initial_cash, risk, config, quantity,
-                   mode, max_combinations, max_years, metric, data, allow_demo, timeout, progress)
+                   mode, max_combinations, max_years, metric, data, allow_demo, timeout, progress,
+                   git=dict(git_repo=git_repo, git_branch=git_branch, git_commit=git_commit,
+                            strategy_path=strategy_path, offline=offline))
     progress = job.progress
     bars = resolve_bars(data, job.symbols, job.start, job.end, job.timeframe, allow_demo=job.spec.allow_demo)
     if job.kind == "vectorized":
@@ -112,11 +121,12 @@ def sweep(
         elapsed_seconds=time.perf_counter() - t0, metric=metric,
         risk_rules=risk_notes(job.config, vectorized=job.kind == "vectorized"),
         data_sources={s: bars.sources[s] for s in job.symbols}, benchmark_note=note, warnings=job.warnings,
+        origin=job.spec.origin,
     )
 
 
 def walk_forward(
-    strategy: StrategyLike,
+    strategy: StrategyLike | None = None,
     symbols: list[str] | str | None = None,
     start: DateLike | None = None,
     end: DateLike | None = None,
@@ -142,6 +152,11 @@ def walk_forward(
     max_years: float | None = DEFAULT_MAX_YEARS,
     allow_demo: bool | None = None,
     timeout: float | None = None,
+    git_repo: str | None = None,
+    git_branch: str | None = None,
+    git_commit: str | None = None,
+    strategy_path: str | None = None,
+    offline: bool = False,
     progress: Progress | None = None,
 ) -> WalkForwardResult:
     """Walk-forward evaluation: per fold, sweep the grid in sample, keep the best by ``metric``, and
@@ -158,7 +173,9 @@ def walk_forward(
     """
     t0 = time.perf_counter()
     job = _prepare(strategy, symbols, start, end, timeframe, param_grid, initial_cash, risk, config, quantity,
-                   mode, max_combinations, max_years, metric, data, allow_demo, timeout, progress)
+                   mode, max_combinations, max_years, metric, data, allow_demo, timeout, progress,
+                   git=dict(git_repo=git_repo, git_branch=git_branch, git_commit=git_commit,
+                            strategy_path=strategy_path, offline=offline))
     progress = job.progress
     bars = resolve_bars(data, job.symbols, job.start, job.end, job.timeframe, allow_demo=job.spec.allow_demo)
     days = np.unique(np.concatenate([session_dates(bars.frames[s].index) for s in job.symbols]))
@@ -202,7 +219,8 @@ def walk_forward(
                 progress((n + 1) * (len(job.combos) + 1), total)
         kind = "bar-by-bar"
     return WalkForwardResult(strategy=job.name, kind=kind, metric=metric, anchored=anchored, folds=folds,
-                             elapsed_seconds=time.perf_counter() - t0, warnings=job.warnings)
+                             elapsed_seconds=time.perf_counter() - t0, warnings=job.warnings,
+                             origin=job.spec.origin)
 
 
 def vectorized_backtest(
@@ -323,7 +341,7 @@ class _Job:
 
 def _prepare(strategy, symbols, start, end, timeframe, param_grid, initial_cash, risk, config, quantity, mode,
              max_combinations, max_years, metric, data, allow_demo, timeout, progress,
-             allow_empty=False) -> _Job:
+             allow_empty=False, git: dict | None = None) -> _Job:
     if mode not in _MODES:
         raise SweepError(f"`mode` must be one of {', '.join(_MODES)}, got {mode!r}")
     from .result import METRIC_NAMES
@@ -332,7 +350,8 @@ def _prepare(strategy, symbols, start, end, timeframe, param_grid, initial_cash,
         raise SweepError(f"`metric` {metric!r} is not a report metric; use one of {', '.join(METRIC_NAMES)}")
     run = build_run(strategy, symbols=symbols, start=start, end=end, timeframe=timeframe, initial_cash=initial_cash,
                     data=data, risk=risk, config=config, grid=param_grid, mode=mode,
-                    max_combinations=max_combinations, max_years=max_years, allow_demo=allow_demo, timeout=timeout)
+                    max_combinations=max_combinations, max_years=max_years, allow_demo=allow_demo, timeout=timeout,
+                    **(git or {}))
     spec = run.spec
     job = _Job()
     job.warnings = []

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.metrics import LABELS
-from ..engine.result import format_metric
+from ..engine.result import describe_origin, format_metric
 from ..errors import InputError
 
 __all__ = ["METRIC_NAMES", "SweepResult", "WalkForwardResult", "rank_key"]
@@ -61,6 +61,7 @@ class SweepResult:
     data_sources: dict[str, str] = field(default_factory=dict)
     benchmark_note: str | None = None
     warnings: list[str] = field(default_factory=list)
+    origin: dict | None = None
 
     # --- summary --------------------------------------------------------
     @property
@@ -167,6 +168,7 @@ class SweepResult:
             "synthetic": bool(self.synthetic_symbols),
             "benchmark_note": self.benchmark_note,
             "warnings": self.warnings,
+            "origin": self.origin,
         }
 
     def to_json(self, **kwargs) -> str:
@@ -181,6 +183,8 @@ class SweepResult:
         lines.append(f"Sweep of {self.strategy} ({self.kind}) on {', '.join(self.symbols)}, {self.timeframe} bars, "
                      f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}: {self.total_combinations} combinations in "
                      f"{self.elapsed_seconds:.2f} s")
+        if self.origin is not None and self.origin.get("commit"):
+            lines.append("Code: " + describe_origin(self.origin))
         frame = self.to_frame()
         if len(frame):
             order = [self.rows.index(r) for r in self.ranked()[:top]]
@@ -233,6 +237,7 @@ class WalkForwardResult:
     folds: list[dict]
     elapsed_seconds: float
     warnings: list[str] = field(default_factory=list)
+    origin: dict | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """One row per fold: windows, chosen parameters, in-sample and out-of-sample metric values."""
@@ -250,7 +255,7 @@ class WalkForwardResult:
         """JSON-friendly folds."""
         return {"strategy": self.strategy, "kind": self.kind, "metric": self.metric, "anchored": self.anchored,
                 "elapsed_seconds": self.elapsed_seconds,
-                "folds": [_jsonable_fold(f) for f in self.folds], "warnings": self.warnings}
+                "folds": [_jsonable_fold(f) for f in self.folds], "warnings": self.warnings, "origin": self.origin}
 
     def to_json(self, **kwargs) -> str:
         return json.dumps(self.to_dict(), **kwargs)

@@ -78,7 +78,7 @@ def test_backtest_help_lists_every_option(ip, capsys):
     ("{name} --start 2024-01-01 --end 2023-01-01", "must be after `start`"),
     ("{name} --timeframe 7m", "7m"),
     ("{name} --cash lots", "invalid float value"),
-    ("", "the following arguments are required: strategy"),
+    ("", "no strategy given: name one (a registered name"),
 ])
 def test_bad_input_raises_usage_error_without_traceback(ip, unique, line, message, capsys):
     _register(ip, unique)
