@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from .data import BarData, BarDataError, BarStore, load_bars, session_dates, sessions, validate_bars
+from .data import BarData, BarDataError, BarStore, load_bars, session_dates, validate_bars
 from .engine.config import BacktestConfig, RiskConfig
 from .engine.loop import BarLoop
 from .engine.metrics import compute_metrics, drawdown_series
@@ -139,22 +139,15 @@ def _deadline_alarm(timeout: float | None, what: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def partial_coverage(frames: Mapping[str, pd.DataFrame], start, end) -> dict[str, tuple[str, str]]:
-    """``{symbol: (first session, last session)}`` of the symbols whose bars cover less than the NYSE sessions of
-    ``[start, end)`` (sessions up to yesterday: today's may not be over)."""
-    today = pd.Timestamp.now(tz="America/New_York").tz_localize(None).normalize()
-    try:
-        table = sessions(start, min(pd.Timestamp(end), today))
-    except (BarDataError, ValueError):
-        return {}
-    if table.empty:
-        return {}
-    first, last = table.index[0].to_datetime64(), table.index[-1].to_datetime64()
+def partial_coverage(bars: BarData, symbols: list[str]) -> dict[str, tuple[str, str]]:
+    """``{symbol: (first session, last session)}`` of the symbols whose bars start after or end before the
+    sessions asked for (a leading or trailing gap in ``bars.gaps``, which the data layer measured)."""
     partial = {}
-    for symbol, frame in frames.items():
-        days = session_dates(frame.index)
-        if len(days) and (days[0] > first or days[-1] < last):
-            partial[symbol] = (str(days[0]), str(days[-1]))
+    for symbol in symbols:
+        days = session_dates(bars.frames[symbol].index)
+        first, last = str(days[0]) if len(days) else "", str(days[-1]) if len(days) else ""
+        if any(gap.first < first or gap.last > last for gap in bars.gaps.get(symbol, ())):
+            partial[symbol] = (first, last)
     return partial
 
 
@@ -194,7 +187,7 @@ def _run(run: Run, progress) -> BacktestResult:
         logs=list(instance._logs),
         closes={s: frames[s]["close"] for s in symbols},
         bars={s: frames[s] for s in symbols},
-        coverage=partial_coverage(frames, start, end),
+        coverage=partial_coverage(bars, symbols),
         spec=spec,
     )
 

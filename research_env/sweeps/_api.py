@@ -277,7 +277,7 @@ def vectorized_backtest(
         fills=fills, trades=trades, orders=[], denials=denials, data_sources={s: bars.sources[s] for s in job.symbols},
         metrics=metrics, benchmark=bench, warnings=warnings_, spec=job.spec,
         closes={s: bars.frames[s]["close"] for s in job.symbols}, bars={s: bars.frames[s] for s in job.symbols},
-        coverage=partial_coverage({s: bars.frames[s] for s in job.symbols}, job.start, job.end),
+        coverage=partial_coverage(bars, job.symbols),
     )
 
 
