@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..data import timeframe_delta
+
 NEW_YORK = "America/New_York"
 
 #: Above this many points a line is downsampled, keeping each bucket's first, lowest, highest and last point.
@@ -34,10 +36,8 @@ def is_daily(timeframe: str) -> bool:
 
 
 def timeframe_minutes(timeframe: str) -> int:
-    """Minutes per bar of an intraday timeframe (``5m`` -> 5, ``1h`` -> 60)."""
-    text = str(timeframe)
-    number = int(text[:-1] or 1)
-    return number * 60 if text.endswith("h") else number
+    """Minutes per bar (``5m`` -> 5, ``1h`` -> 60), from the data layer's table of timeframes."""
+    return int(timeframe_delta(timeframe) / pd.Timedelta(minutes=1))
 
 
 def x_values(index, daily: bool) -> list[str]:
