@@ -9,16 +9,21 @@ from datetime import UTC, datetime
 import pytest
 from IPython.core.error import UsageError
 
-from research_env.batch.runner import NotebookRunError
+from research_env.api import RunTimeoutError
+from research_env.batch.runner import NotebookRunError, NotebookTimeoutError
 from research_env.data import BarDataError
+from research_env.data._errors import BarImportError
+from research_env.data._store_file import StoreFileError
 from research_env.errors import InputError, ResearchEnvError, StrategyError
 from research_env.strategy.function_style import FunctionStrategyError, OrderError
+from research_env.strategy.git_source import GitError
 from research_env.strategy.loader import StrategyLoadError
 from research_env.strategy.params import ParameterError
 from research_env.sweeps import GridError, SignalError, SweepError
 
-INPUT_ERRORS = [BarDataError, ParameterError, StrategyLoadError, FunctionStrategyError, OrderError, SweepError,
-                GridError, SignalError, NotebookRunError]
+INPUT_ERRORS = [BarDataError, BarImportError, StoreFileError, ParameterError, StrategyLoadError, FunctionStrategyError,
+                OrderError, GitError, SweepError, GridError, SignalError, RunTimeoutError, NotebookRunError,
+                NotebookTimeoutError]
 
 RAISING = '''
 from core.models import Bar, Signal
@@ -51,10 +56,23 @@ def test_strategy_errors_stand_apart_from_input_errors():
     assert not issubclass(StrategyError, InputError)
 
 
-@pytest.mark.parametrize("cls", [*INPUT_ERRORS[:-1], InputError])
+WITH_OWN_ARGUMENTS = (BarImportError, StoreFileError, NotebookRunError, NotebookTimeoutError)
+
+
+@pytest.mark.parametrize("cls", [*(e for e in INPUT_ERRORS if e not in WITH_OWN_ARGUMENTS), InputError])
 def test_input_errors_pickle_with_their_message(cls):
     again = pickle.loads(pickle.dumps(cls("`symbols` has `APPL`; did you mean `AAPL`?")))
     assert type(again) is cls and str(again) == "`symbols` has `APPL`; did you mean `AAPL`?"
+
+
+def test_a_batch_import_error_pickles_with_what_was_stored_and_refused():
+    import pandas as pd
+
+    stored = pd.DataFrame({"file": ["a.csv"], "symbol": ["AAA"], "timeframe": ["1d"], "rows": [10]})
+    error = BarImportError(stored, {"b.csv": "row 3 has a close of 1e300"})
+    again = pickle.loads(pickle.dumps(error))
+    assert str(again) == str(error) and again.refused == {"b.csv": "row 3 has a close of 1e300"}
+    assert "refused `b.csv`: row 3 has a close of 1e300" in str(again)
 
 
 def test_notebook_run_errors_pickle_with_their_attributes(tmp_path):
