@@ -49,7 +49,6 @@ __all__ = [
     "DEFAULT_MAX_COMBINATIONS",
     "DEFAULT_MAX_YEARS",
     "DEFAULT_TIMEFRAME",
-    "GIT_ARGUMENTS",
     "DataLike",
     "DataRef",
     "DateLike",
@@ -71,8 +70,6 @@ DateLike: TypeAlias = str | date | datetime | pd.Timestamp
 DataLike: TypeAlias = str | os.PathLike | BarStore | BarData | pd.DataFrame | Mapping[str, pd.DataFrame] | None
 
 DEFAULT_TIMEFRAME = "1d"
-#: ``build_run``'s arguments that name a Git source (doors use these names for their options' destinations).
-GIT_ARGUMENTS = ("git_repo", "git_branch", "git_commit", "strategy_path", "offline")
 #: The guide's sweep limits; pass larger values (or ``None``) to raise them.
 DEFAULT_MAX_COMBINATIONS = 500
 DEFAULT_MAX_YEARS = 3.0

@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("data", ("research_env.data",)),
     ("strategy", ("research_env.strategy",)),
     ("engine", ("research_env.engine",)),
-    ("run spec", ("research_env.run_spec",)),
+    ("run spec", ("research_env.run_spec", "research_env.run_options")),
     ("entry points", ("research_env.api", "research_env.sweeps")),
     ("doors", ("research_env.notebook", "research_env.commands", "research_env.cli", "research_env.batch",
                "research_env.__main__")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from ._git_options import add_git_options, git_arguments
+from ._run_options import add_demo_options, add_git_options, git_arguments
 
 __all__ = ["register"]
 
@@ -26,11 +26,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     bt.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="override a strategy parameter; repeat for several")
     bt.add_argument("--data", help="bar store folder (default: $RESEARCH_ENV_DATA or the checkout's data/)")
-    demo = bt.add_mutually_exclusive_group()
-    demo.add_argument("--demo", dest="allow_demo", action="store_true", default=None,
-                      help="allow synthetic demo bars for symbols the store lacks")
-    demo.add_argument("--no-demo", dest="allow_demo", action="store_false", default=None,
-                      help="never use synthetic demo bars (default: only when the store holds no real bars)")
+    add_demo_options(bt)
     bt.add_argument("--timeout", type=float, metavar="SECONDS", help="stop a run that takes longer")
     bt.add_argument("--json", action="store_true", help="print the result as JSON instead of the text report")
     add_git_options(bt)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from ._git_options import add_git_options, git_arguments
+from ._run_options import add_demo_options, add_git_options, git_arguments
 
 __all__ = ["register"]
 
@@ -32,11 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     sw.add_argument("--workers", type=int, help="processes for a bar-by-bar sweep (default: one per CPU)")
     sw.add_argument("--max-combinations", type=int, help="raise the limit on combinations (default 500)")
     sw.add_argument("--max-years", type=float, help="raise the limit on the date range in years (default 3)")
-    demo = sw.add_mutually_exclusive_group()
-    demo.add_argument("--demo", dest="allow_demo", action="store_true", default=None,
-                      help="allow synthetic demo bars for symbols the store lacks")
-    demo.add_argument("--no-demo", dest="allow_demo", action="store_false", default=None,
-                      help="never use synthetic demo bars (default: only when the store holds no real bars)")
+    add_demo_options(sw)
     sw.add_argument("--timeout", type=float, metavar="SECONDS", help="stop a sweep that takes longer")
     sw.add_argument("--top", type=int, default=10, help="rows shown in the text report (default 10)")
     sw.add_argument("--json", action="store_true", help="print the guide's Sweep Response JSON instead of a table")

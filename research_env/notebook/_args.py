@@ -11,32 +11,38 @@ import contextlib
 from collections.abc import Iterator
 
 from IPython.core.error import UsageError
+from IPython.core.magic_arguments import argument
 
-__all__ = ["git_options", "git_source", "input_errors", "resolve_strategy"]
+from ..run_options import DEMO_OPTIONS, GIT_ARGUMENTS, GIT_OPTIONS
+
+__all__ = ["check_demo", "demo_options", "git_options", "git_source", "input_errors", "resolve_strategy"]
 
 
 def git_options(magic):
-    """The Git-source options of ``%backtest`` and ``%sweep``, named as on the command line."""
-    from IPython.core.magic_arguments import argument
+    """The Git-source options of ``%backtest`` and ``%sweep``, spelled as on the command line."""
+    return _with_options(magic, GIT_OPTIONS)
 
-    options = [
-        argument("--git-repo", dest="git_repo", metavar="URL",
-                 help="take the strategy from this Git repository (https://, ssh://, git@host:, file:// or a path)"),
-        argument("--branch", dest="git_branch", metavar="NAME", help="branch or tag (default: the default branch)"),
-        argument("--commit", dest="git_commit", metavar="SHA", help="commit to run (default: the branch's tip)"),
-        argument("--strategy-path", dest="strategy_path", metavar="FILE",
-                 help="strategy file in the repository (default: discovered in strategies/, else the root)"),
-        argument("--offline", action="store_true", help="use the commits fetched before; do not fetch"),
-    ]
-    for option in reversed(options):
-        magic = option(magic)
+
+def demo_options(magic):
+    """``--demo`` / ``--no-demo`` of ``%backtest`` and ``%sweep`` (``check_demo`` refuses both at once)."""
+    return _with_options(magic, DEMO_OPTIONS)
+
+
+def check_demo(line: str) -> None:
+    """A ``UsageError`` when a magic's line gives both ``--demo`` and ``--no-demo``."""
+    words = line.split()
+    if "--demo" in words and "--no-demo" in words:
+        raise UsageError("--demo and --no-demo contradict each other; give one")
+
+
+def _with_options(magic, options):
+    for flag, keywords in reversed(options):
+        magic = argument(flag, **keywords)(magic)
     return magic
 
 
 def git_source(args) -> dict:
     """The Git source the options give, as ``backtest``/``sweep`` keyword arguments."""
-    from ..run_spec import GIT_ARGUMENTS
-
     return {name: getattr(args, name) for name in GIT_ARGUMENTS}
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ._args import git_options, git_source, input_errors, resolve_strategy
+from ._args import check_demo, demo_options, git_options, git_source, input_errors, resolve_strategy
 from .running import run_backtest
 
 __all__ = ["BacktestMagics"]
@@ -29,10 +28,7 @@ class BacktestMagics(Magics):
     @argument("--param", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
               help="override strategy parameters, e.g. --param fast_period=20 slow_period=50")
     @argument("--data", help="bar store folder (default: $RESEARCH_ENV_DATA or the checkout's data/)")
-    @argument("--demo", dest="allow_demo", action="store_true", default=None,
-              help="allow synthetic demo bars for symbols the store lacks")
-    @argument("--no-demo", dest="allow_demo", action="store_false", default=None,
-              help="never use synthetic demo bars (default: only when the store holds no real bars)")
+    @demo_options
     @argument("--timeout", type=float, metavar="SECONDS",
               help="stop a run that takes longer, even inside an endless loop of the strategy (default: no limit)")
     @git_options
@@ -56,8 +52,7 @@ class BacktestMagics(Magics):
         from ..strategy.params import parse_pairs
 
         args = parse_argstring(self.backtest, line)
-        if "--demo" in line.split() and "--no-demo" in line.split():
-            raise UsageError("--demo and --no-demo contradict each other; give one")
+        check_demo(line)
         strategy = resolve_strategy(args.strategy, self.shell.user_ns)
         kwargs = {"symbols": args.symbols, "start": args.start, "end": args.end, "timeframe": args.timeframe,
                   "initial_cash": args.cash, "data": args.data, "allow_demo": args.allow_demo,

@@ -5,11 +5,10 @@ from __future__ import annotations
 import ast
 import inspect
 
-from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ._args import git_options, git_source, input_errors, resolve_strategy
+from ._args import check_demo, demo_options, git_options, git_source, input_errors, resolve_strategy
 
 __all__ = ["SweepMagics", "sweep_function"]
 
@@ -37,10 +36,7 @@ class SweepMagics(Magics):
     @argument("--walk-forward", type=int, metavar="SPLITS",
               help="also evaluate the grid walk-forward over SPLITS out-of-sample folds and show them")
     @argument("--anchored", action="store_true", help="walk-forward training windows all start at the first day")
-    @argument("--demo", dest="allow_demo", action="store_true", default=None,
-              help="allow synthetic demo bars for symbols the store lacks")
-    @argument("--no-demo", dest="allow_demo", action="store_false", default=None,
-              help="never use synthetic demo bars (default: only when the store holds no real bars)")
+    @demo_options
     @argument("--option", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
               help="any other keyword argument of research_env.sweep, e.g. --option mode='bar' max_workers=2")
     @argument("--quiet", action="store_true", help="return the result without displaying it")
@@ -61,8 +57,7 @@ class SweepMagics(Magics):
         from ..sweeps import parse_grid
 
         args = parse_argstring(self.sweep, line)
-        if "--demo" in line.split() and "--no-demo" in line.split():
-            raise UsageError("--demo and --no-demo contradict each other; give one")
+        check_demo(line)
         run = sweep_function()
         with input_errors():
             kwargs = {"symbols": args.symbols, "start": args.start, "end": args.end, "timeframe": args.timeframe,
