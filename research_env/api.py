@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from .data import BarData, BarDataError, BarStore, load_bars, session_dates, validate_bars
+from .data import BarData, BarDataError, BarStore, DataOrigin, load_bars, session_dates, validate_bars
 from .engine.config import BacktestConfig, RiskConfig
 from .engine.loop import BarLoop
 from .engine.metrics import compute_metrics, drawdown_series
@@ -182,6 +182,7 @@ def _run(run: Run, progress) -> BacktestResult:
         orders=loop.orders,
         denials=loop.denials,
         data_sources={s: bars.sources[s] for s in symbols},
+        data_origins={s: bars.origins[s] for s in symbols},
         metrics=metrics,
         benchmark=bench,
         logs=list(instance._logs),
@@ -225,7 +226,7 @@ def resolve_bars(data, symbols, start, end, timeframe, *, allow_demo: bool | Non
             if frames[s].empty:
                 raise BarDataError(f"`data` has no bars of `{s}` between {start:%Y-%m-%d} and {end:%Y-%m-%d}")
         extra = {s: validate_bars(f, symbol=s, origin="data") for s, f in data.items() if s not in frames}
-        return BarData(frames={**frames, **extra}, sources=dict.fromkeys(data, "user"), timeframe=timeframe)
+        return BarData(frames={**frames, **extra}, origins=dict.fromkeys(data, DataOrigin("user")), timeframe=timeframe)
     raise BarDataError(f"`data` must be None, a store folder, BarData or DataFrames, got {type(data).__name__}")
 
 

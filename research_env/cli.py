@@ -10,11 +10,11 @@ import argparse
 import re
 import sys
 
-from .commands import backtest, data, run, schedule, sweep
+from .commands import backtest, data, db, run, schedule, sweep
 
 __all__ = ["main"]
 
-_COMMANDS = (backtest, data, run, schedule, sweep)
+_COMMANDS = (backtest, data, db, run, schedule, sweep)
 
 
 def _parser() -> argparse.ArgumentParser:

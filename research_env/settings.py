@@ -16,6 +16,32 @@ Both files are TOML with one table per section; every key is optional::
     coalesce = true                # several missed or interrupted times of one job run once
     timezone = "America/New_York"  # the time zone of a cron line when `schedule add` is given none
 
+    [data]
+    folder = "~/market-data"       # the local bar store (default: the checkout's data/, else ~/.research-env/data)
+    sources = ["postgres", "s3", "local", "demo"]  # the bar sources, tried in this order (default: see below)
+
+    [pg]
+    dsn = "postgresql://research@db.example.com:5432/bars"  # a PostgreSQL server: bar source and project database
+    connect_timeout = 5            # seconds to wait for the server before the chain moves on
+    statement_timeout = 60         # seconds one query may run; "none": no limit
+    pool_size = 4                  # connections kept open per process
+
+    [s3]
+    endpoint = "https://files.massive.com"  # an S3-compatible endpoint (default: AWS's)
+    bucket = "flatfiles"           # the bucket of Massive/Polygon flat files; setting it turns the source on
+    prefix = "us_stocks_sip"       # the folder above minute_aggs_v1/ and day_aggs_v1/
+    region = "us-east-1"
+    workers = 8                    # days fetched at the same time
+    # access_key_id / secret_access_key: prefer AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment
+
+The default chain is ``postgres`` (when ``pg.dsn`` is set), ``s3`` (when
+``s3.bucket`` is set), ``local``, ``demo``. Three keys have short environment
+names besides the long ones: ``RESEARCH_ENV_DATA`` (``data.folder``),
+``RESEARCH_ENV_SOURCES`` (``data.sources``, comma-separated, e.g.
+``postgres,local``) and the ``RESEARCH_ENV_PG_*``/``RESEARCH_ENV_S3_*`` names
+are already short. Credentials are never printed: their fields are left out of
+``repr`` and passwords are masked wherever a DSN is shown.
+
 In the environment, ``none`` means no limit and booleans are
 ``true``/``false`` (or ``1``/``0``, ``yes``/``no``, ``on``/``off``). An
 unknown section or key, or a value of the wrong kind, is an ``InputError``
@@ -36,10 +62,25 @@ from typing import Any
 
 from .errors import InputError
 
-__all__ = ["PROJECT_FILE", "ScheduleSettings", "Settings", "load_settings", "parse_timezone", "user_config_path"]
+__all__ = [
+    "PROJECT_FILE",
+    "SOURCE_NAMES",
+    "DataSettings",
+    "PostgresSettings",
+    "S3Settings",
+    "ScheduleSettings",
+    "Settings",
+    "load_settings",
+    "parse_sources",
+    "parse_timezone",
+    "user_config_path",
+]
 
 #: The project's settings file, read from the folder a command runs in.
 PROJECT_FILE = "research-env.toml"
+
+#: Every bar source the chain knows, in the default order.
+SOURCE_NAMES = ("postgres", "s3", "local", "demo")
 
 _NONE_WORDS = ("none", "null", "off", "unlimited")
 _TRUE_WORDS = ("1", "true", "yes", "on")
@@ -92,8 +133,39 @@ def parse_timezone(name: Any, where: str = "time zone") -> str:
     raise InputError(f"{where} {name!r} is not a time zone: use an IANA name{suggestion}")
 
 
-def _setting(default: Any, parse: Callable[[Any, str], Any]):
-    return field(default=default, metadata={"parse": parse})
+def _text_or_none(value: Any, where: str) -> str | None:
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", *_NONE_WORDS)):
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"{where} must be a string, got {value!r}")
+    return value.strip()
+
+
+def parse_sources(value: Any, where: str = "`sources`") -> tuple[str, ...] | None:
+    """The bar sources in order, from a list or a comma-separated string of ``SOURCE_NAMES`` (``None``: the
+    default chain); ``InputError`` names an unknown or repeated one."""
+    if isinstance(value, str):
+        if value.strip().lower() in ("", "default"):
+            return None
+        value = value.split(",")
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        raise InputError(f"{where} must list sources, e.g. \"postgres,s3,local,demo\", got {value!r}")
+    names = [item.strip().lower() for item in value if item.strip()]
+    for name in names:
+        if name not in SOURCE_NAMES:
+            raise InputError(f"{where} names an unknown source `{name}`{_did_you_mean(name, SOURCE_NAMES)}")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise InputError(f"{where} names {', '.join(repeated)} more than once; list each source once")
+    if not names:
+        raise InputError(f"{where} is empty; list at least one of {', '.join(SOURCE_NAMES)}")
+    return tuple(names)
+
+
+def _setting(default: Any, parse: Callable[[Any, str], Any], *, env: str | None = None, secret: bool = False):
+    """A settings field: ``parse`` checks a value; ``env`` is a short environment name besides the long one;
+    ``secret`` keeps the value out of ``repr``."""
+    return field(default=default, repr=not secret, metadata={"parse": parse, "env": env})
 
 
 @dataclass(frozen=True)
@@ -108,10 +180,45 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True)
+class DataSettings:
+    """Where bars come from (``[data]``): the local store's ``folder`` and the chain's ``sources`` in order
+    (``None``: the default chain)."""
+
+    folder: str | None = _setting(None, _text_or_none, env="RESEARCH_ENV_DATA")
+    sources: tuple[str, ...] | None = _setting(None, parse_sources, env="RESEARCH_ENV_SOURCES")
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    """The PostgreSQL server (``[pg]``): bar source and project database when ``dsn`` is set."""
+
+    dsn: str | None = _setting(None, _text_or_none, secret=True)
+    connect_timeout: float | None = _setting(5.0, _seconds_or_none)
+    statement_timeout: float | None = _setting(60.0, _seconds_or_none)
+    pool_size: int = _setting(4, _positive_int)
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """The S3 flat files (``[s3]``): the source is on when ``bucket`` is set."""
+
+    endpoint: str | None = _setting(None, _text_or_none)
+    bucket: str | None = _setting(None, _text_or_none)
+    prefix: str = _setting("us_stocks_sip", lambda value, where: _text_or_none(value, where) or "")
+    region: str | None = _setting(None, _text_or_none)
+    workers: int = _setting(8, _positive_int)
+    access_key_id: str | None = _setting(None, _text_or_none, secret=True)
+    secret_access_key: str | None = _setting(None, _text_or_none, secret=True)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of research-env, one frozen dataclass per section."""
 
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    data: DataSettings = field(default_factory=DataSettings)
+    pg: PostgresSettings = field(default_factory=PostgresSettings)
+    s3: S3Settings = field(default_factory=S3Settings)
 
 
 def user_config_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -175,9 +282,10 @@ def _apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settin
     for name, section in _sections(settings).items():
         updates = {}
         for spec in fields(section):
-            variable = f"RESEARCH_ENV_{name}_{spec.name}".upper()
-            if variable in environ:
-                updates[spec.name] = spec.metadata["parse"](environ[variable], f"`{variable}`")
+            for variable in (spec.metadata["env"], f"RESEARCH_ENV_{name}_{spec.name}".upper()):
+                if variable and variable in environ:
+                    updates[spec.name] = spec.metadata["parse"](environ[variable], f"`{variable}`")
+                    break
         if updates:
             changed[name] = replace(section, **updates)
     return replace(settings, **changed)

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+#: Real servers for the data sources, started once per session by the tests that need them.
+pytest_plugins = ["tests.fixtures_postgres", "tests.fixtures_s3"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("RESEARCH_ENV_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 

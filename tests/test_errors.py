@@ -12,8 +12,9 @@ from IPython.core.error import UsageError
 from research_env.api import RunTimeoutError
 from research_env.batch.runner import NotebookRunError, NotebookTimeoutError
 from research_env.data import BarDataError
-from research_env.data._errors import BarImportError
+from research_env.data._errors import BarImportError, SourceUnavailableError
 from research_env.data._store_file import StoreFileError
+from research_env.db import DatabaseError
 from research_env.errors import InputError, ResearchEnvError, StrategyError
 from research_env.strategy.function_style import FunctionStrategyError, OrderError
 from research_env.strategy.git_source import GitError
@@ -21,9 +22,9 @@ from research_env.strategy.loader import StrategyLoadError
 from research_env.strategy.params import ParameterError
 from research_env.sweeps import GridError, SignalError, SweepError
 
-INPUT_ERRORS = [BarDataError, BarImportError, StoreFileError, ParameterError, StrategyLoadError, FunctionStrategyError,
-                OrderError, GitError, SweepError, GridError, SignalError, RunTimeoutError, NotebookRunError,
-                NotebookTimeoutError]
+INPUT_ERRORS = [BarDataError, BarImportError, StoreFileError, SourceUnavailableError, DatabaseError, ParameterError,
+                StrategyLoadError, FunctionStrategyError, OrderError, GitError, SweepError, GridError, SignalError,
+                RunTimeoutError, NotebookRunError, NotebookTimeoutError]
 
 RAISING = '''
 from core.models import Bar, Signal
@@ -56,13 +57,19 @@ def test_strategy_errors_stand_apart_from_input_errors():
     assert not issubclass(StrategyError, InputError)
 
 
-WITH_OWN_ARGUMENTS = (BarImportError, StoreFileError, NotebookRunError, NotebookTimeoutError)
+WITH_OWN_ARGUMENTS = (BarImportError, StoreFileError, SourceUnavailableError, NotebookRunError, NotebookTimeoutError)
 
 
 @pytest.mark.parametrize("cls", [*(e for e in INPUT_ERRORS if e not in WITH_OWN_ARGUMENTS), InputError])
 def test_input_errors_pickle_with_their_message(cls):
     again = pickle.loads(pickle.dumps(cls("`symbols` has `APPL`; did you mean `AAPL`?")))
     assert type(again) is cls and str(again) == "`symbols` has `APPL`; did you mean `AAPL`?"
+
+
+def test_an_unavailable_source_pickles_with_its_name():
+    error = SourceUnavailableError("postgres", "the postgres bar source `postgresql+psycopg://u:***@h/db` is down")
+    again = pickle.loads(pickle.dumps(error))
+    assert (type(again), again.source, str(again)) == (SourceUnavailableError, "postgres", str(error))
 
 
 def test_a_batch_import_error_pickles_with_what_was_stored_and_refused():

@@ -29,7 +29,7 @@ PACKAGE = "research_env"
 #: A prefix whose module does not exist yet (``run_spec`` while it is being written) is simply unused.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("research_env.errors", "research_env.core", "research_env._seed_aliases")),
-    ("settings", ("research_env.settings",)),
+    ("settings", ("research_env.settings", "research_env.db")),
     ("data", ("research_env.data",)),
     ("strategy", ("research_env.strategy",)),
     ("engine", ("research_env.engine",)),

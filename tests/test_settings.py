@@ -6,7 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from research_env.settings import ScheduleSettings, Settings, load_settings, parse_timezone, user_config_path
+from research_env.errors import InputError
+from research_env.settings import (
+    DataSettings,
+    PostgresSettings,
+    S3Settings,
+    ScheduleSettings,
+    Settings,
+    load_settings,
+    parse_sources,
+    parse_timezone,
+    user_config_path,
+)
 
 
 def _load(tmp_path: Path, environ: dict | None = None, project: str | None = None, user: str | None = None):
@@ -100,3 +111,48 @@ def test_parse_timezone_suggests_the_nearest_name(name, message):
     with pytest.raises(ValueError) as caught:
         parse_timezone(name)
     assert str(caught.value).startswith(message)
+
+
+# --- the data sources ----------------------------------------------------------------------------------------
+
+
+def test_the_data_source_keys_have_the_documented_short_environment_names(tmp_path):
+    environ = {"RESEARCH_ENV_PG_DSN": "postgresql://research:s3cret@db.internal:5432/bars",
+               "RESEARCH_ENV_S3_ENDPOINT": "http://127.0.0.1:9000", "RESEARCH_ENV_S3_BUCKET": "flatfiles",
+               "RESEARCH_ENV_S3_PREFIX": "us_stocks_sip", "RESEARCH_ENV_SOURCES": "s3, postgres,local",
+               "RESEARCH_ENV_DATA": "/srv/bars", "RESEARCH_ENV_PG_STATEMENT_TIMEOUT": "none"}
+
+    settings = _load(tmp_path, environ)
+
+    assert settings.pg == PostgresSettings(dsn="postgresql://research:s3cret@db.internal:5432/bars",
+                                           statement_timeout=None)
+    assert settings.s3 == S3Settings(endpoint="http://127.0.0.1:9000", bucket="flatfiles")
+    assert settings.data == DataSettings(folder="/srv/bars", sources=("s3", "postgres", "local"))
+    assert "s3cret" not in repr(settings)
+
+
+def test_the_long_environment_name_and_the_files_set_the_same_keys(tmp_path):
+    project = '[data]\nsources = ["local", "demo"]\n[s3]\nbucket = "team-bars"\nworkers = 2\n'
+    user = '[pg]\ndsn = "postgresql://me@localhost/bars"\npool_size = 2\n'
+
+    settings = _load(tmp_path, {"RESEARCH_ENV_DATA_FOLDER": "~/bars"}, project, user)
+
+    assert settings.data == DataSettings(folder="~/bars", sources=("local", "demo"))
+    assert settings.s3 == S3Settings(bucket="team-bars", workers=2)
+    assert settings.pg == PostgresSettings(dsn="postgresql://me@localhost/bars", pool_size=2)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("postgress,s3", "`RESEARCH_ENV_SOURCES` names an unknown source `postgress`; did you mean `postgres`?"),
+    ("local,local", "`RESEARCH_ENV_SOURCES` names local more than once; list each source once"),
+    (",", "`RESEARCH_ENV_SOURCES` is empty; list at least one of postgres, s3, local, demo"),
+])
+def test_a_bad_source_list_is_refused_by_name(tmp_path, value, message):
+    with pytest.raises(InputError) as caught:
+        _load(tmp_path, {"RESEARCH_ENV_SOURCES": value})
+    assert str(caught.value) == message
+
+
+def test_default_means_the_default_chain(tmp_path):
+    assert _load(tmp_path, {"RESEARCH_ENV_SOURCES": "default"}).data.sources is None
+    assert parse_sources(["POSTGRES", "demo"]) == ("postgres", "demo")

@@ -1,4 +1,4 @@
-"""``research-env data import|list|demo|delete|repair``: manage the local bar store."""
+"""``research-env data import|list|demo|delete|repair|sources|cache clear``: manage the bar store and sources."""
 
 from __future__ import annotations
 
@@ -26,6 +26,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     imp.add_argument("--dry-run", action="store_true",
                      help="read and check the files and say how many stored bars they would replace; write nothing")
     imp.add_argument("--data", help="bar store folder")
+    imp.add_argument("--to", choices=["local", "postgres"], default="local",
+                     help="where to write: the local store (default) or the PostgreSQL server (one transaction per "
+                          "file)")
+    imp.add_argument("--dsn", help="PostgreSQL server for --to postgres (default: RESEARCH_ENV_PG_DSN or [pg] dsn)")
     imp.set_defaults(handler=_import)
     lst = data_commands.add_parser("list", help="show what the store holds, its gaps and damaged files")
     lst.add_argument("--data", help="bar store folder")
@@ -47,6 +51,17 @@ def register(commands: argparse._SubParsersAction) -> None:
         "repair", help="remove unfinished writes, label old files, move damaged or misplaced files aside")
     repair.add_argument("--data", help="bar store folder")
     repair.set_defaults(handler=_repair)
+    sources = data_commands.add_parser(
+        "sources", help="show the bar-source chain in order, which sources are reachable and what each holds")
+    sources.add_argument("--symbol", help="say what each source holds of this ticker")
+    sources.add_argument("--data", help="bar store folder")
+    sources.set_defaults(handler=_sources)
+    cache = data_commands.add_parser("cache", help="the local cache of bars fetched from S3 flat files")
+    cache_commands = cache.add_subparsers(dest="cache_command", required=True)
+    clear = cache_commands.add_parser("clear", help="delete cached S3 bars (imported bars are never touched)")
+    clear.add_argument("--symbol", help="only this ticker's cached bars")
+    clear.add_argument("--data", help="bar store folder")
+    clear.set_defaults(handler=_cache_clear)
 
 
 def _store(args, *, must_exist: bool = False):
@@ -63,11 +78,28 @@ def _store(args, *, must_exist: bool = False):
     return BarStore(args.data)
 
 
+def _target(args):
+    """The store ``import`` writes to: the local one, or the PostgreSQL server of ``--dsn`` or the settings."""
+    from ..data import PostgresBars
+    from ..errors import InputError
+
+    if args.dsn and args.to != "postgres":
+        raise InputError("`--dsn` names a PostgreSQL server for `--to postgres`; add `--to postgres` or drop --dsn")
+    if args.to == "local":
+        return _store(args)
+    table = PostgresBars(args.dsn) if args.dsn else PostgresBars.from_settings()
+    if table is None:
+        raise InputError("`--to postgres` needs a server: pass `--dsn postgresql://USER@HOST:PORT/DB`, or set "
+                         "RESEARCH_ENV_PG_DSN (or `[pg] dsn` in research-env.toml)")
+    table.check()
+    return table
+
+
 def _import(args) -> int:
     from ..data import BarImportError, import_bars
     from ..strategy.params import parse_pairs
 
-    store = _store(args)
+    store = _target(args)
     try:
         summary = import_bars(args.paths, store=store, symbol=args.symbol, timeframe=args.timeframe, tz=args.tz,
                               convention=args.convention, fmt=args.fmt,
@@ -87,7 +119,8 @@ def _print_summary(summary, store, dry_run: bool) -> None:
     for row in summary[summary["replaced"] > 0].itertuples():
         print(f"{row.symbol} {row.timeframe}: {row.file} {verb} {row.replaced} stored bars "
               f"({row.changed} with other values)")
-    print(f"dry run: nothing written to {store.root}" if dry_run else f"stored in {store.root}")
+    where = getattr(store, "root", store)
+    print(f"dry run: nothing written to {where}" if dry_run else f"stored in {where}")
 
 
 def _list(args) -> int:
@@ -137,4 +170,24 @@ def _repair(args) -> int:
         print(action)
     if not actions:
         print(f"nothing to repair: every file in {store.root} is readable and checked")
+    return 0
+
+
+def _sources(args) -> int:
+    from ..data import data_sources
+
+    table = data_sources(args.symbol, store=_store(args))
+    table["reachable"] = table["reachable"].map({True: "yes", False: "NO", None: "-"})
+    print(table.to_string(index=False))
+    return 0
+
+
+def _cache_clear(args) -> int:
+    from ..data import clear_cache
+
+    deleted = clear_cache(args.symbol, store=_store(args))
+    for path in deleted:
+        print(f"deleted {path}")
+    what = f"{args.symbol} bars" if args.symbol else "bars"
+    print(f"cleared {len(deleted)} cached file(s) of S3 {what}" if deleted else f"no cached S3 {what} to clear")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import InputError
 
-__all__ = ["BarDataError", "BarDataWarning", "BarImportError"]
+__all__ = ["BarDataError", "BarDataWarning", "BarImportError", "SourceUnavailableError"]
 
 
 class BarDataError(InputError):
@@ -28,6 +28,21 @@ class BarImportError(BarDataError):
                      "fix the refused files and import them again (the stored ones need no second import)")
         super().__init__("\n".join(lines))
         self.stored, self.refused = stored, dict(refused)
+
+
+class SourceUnavailableError(BarDataError):
+    """A configured bar source that cannot be used now (server down, wrong password, missing bucket or table).
+
+    ``source`` is the source's name (``"postgres"``, ``"s3"``); the message names it, the reason and the fix,
+    never a password. The fallback chain turns it into one warning and moves on to the next source.
+    """
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(message)
+        self.source = source
+
+    def __reduce__(self):
+        return type(self), (self.source, str(self))
 
 
 class BarDataWarning(UserWarning):

@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ._errors import BarDataError, BarImportError
 from ._read import read_bars
 from ._store import BarStore
+
+if TYPE_CHECKING:
+    from .sources import PostgresBars
 
 __all__ = ["import_bars"]
 
@@ -20,12 +24,15 @@ _SUMMARY = ["symbol", "timeframe", "rows", "replaced", "changed", "first", "last
 def import_bars(
     paths: str | os.PathLike | Iterable[str | os.PathLike],
     *,
-    store: BarStore | None = None,
+    store: BarStore | PostgresBars | None = None,
     source: str | None = None,
     dry_run: bool = False,
     **read_options,
 ) -> pd.DataFrame:
     """Read each file with ``read_bar_file(path, **read_options)`` and merge it into ``store``.
+
+    ``store`` is the local ``BarStore`` (default) or a ``PostgresBars`` table, which writes each file in
+    one transaction.
 
     ``source`` labels the stored bars (default ``"file:<name>"``). Returns one summary row per
     file and symbol: symbol, timeframe, rows, replaced (stored bars with the same timestamp that
@@ -47,8 +54,9 @@ def import_bars(
                     f"`{path}` is a folder; pass its files, e.g. `sorted(Path({str(path)!r}).glob('*.zip'))`"
                 )
             frames, timeframe = read_bars(path, **read_options)
+            reports = store.merge_frames(frames, timeframe, source or f"file:{path.name}", dry_run=dry_run)
             for symbol, frame in frames.items():
-                report = store.merge(symbol, timeframe, frame, source or f"file:{path.name}", dry_run=dry_run)
+                report = reports[symbol]
                 summary.append([symbol, timeframe, report.rows, report.replaced, report.changed, frame.index[0],
                                 frame.index[-1], str(path)])
         except BarDataError as e:

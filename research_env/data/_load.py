@@ -1,9 +1,9 @@
-"""``load_bars`` and its fallback chain: local store, finer local data resampled, demo bars.
+"""``load_bars`` and its fallback chain: PostgreSQL, S3 flat files, the local store, demo bars.
 
-The one rule for demo bars (``allow_demo``): ``True`` allows them, ``False``
-never, ``None`` (the default) only while no real source holds any bars at all
-(a fresh install). Demo bars never complete a partly covered range and, unless
-allowed outright, never stand in for one symbol next to real ones.
+The chain's order and members come from the settings (``data.sources``, ``RESEARCH_ENV_SOURCES``); see
+``_chain``. The one rule for demo bars (``allow_demo``): ``True`` allows them, ``False`` never, ``None``
+(the default) only while no real source is configured or holds any bars (a fresh install). Demo bars never
+complete a partly covered range and, unless allowed outright, never stand in for one symbol next to real ones.
 """
 
 from __future__ import annotations
@@ -15,16 +15,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..settings import load_settings
 from ._calendar import session_dates
 from ._dates import date_bounds
 from ._demo import demo_bars
 from ._errors import BarDataError
 from ._gaps import SessionGap, describe_gaps, expected_sessions, missing_sessions, today
-from ._resample import resample
+from ._origin import DataOrigin
 from ._store import BarStore
 from ._symbols import normalize_symbol
-from ._timeframes import TIMEFRAMES, check_timeframe, timeframe_rank
+from ._timeframes import check_timeframe, timeframe_rank
 from ._warn import warn
+from .sources import Chain, build_chain
 
 __all__ = ["BarData", "load_bars"]
 
@@ -33,7 +35,7 @@ _DEMO_FIX = "pass allow_demo=True (`--demo`) to run on synthetic bars"
 
 @dataclass(frozen=True)
 class BarData:
-    """Bars of several symbols at one timeframe, with where each symbol's bars came from.
+    """Bars of several symbols at one timeframe, with where each symbol's bars came from (``origins``).
 
     ``gaps`` holds, per symbol keyed as in ``frames``, the runs of NYSE sessions of the
     requested range that the real bars miss (leading and trailing ones included); a symbol
@@ -41,14 +43,19 @@ class BarData:
     """
 
     frames: dict[str, pd.DataFrame]
-    sources: dict[str, str]
+    origins: dict[str, DataOrigin]
     timeframe: str
     gaps: dict[str, tuple[SessionGap, ...]] = field(default_factory=dict)
 
     @property
+    def sources(self) -> dict[str, str]:
+        """``{symbol: "local"}``, ``"local(5m→1h)"``, ``"s3 cached"``, ``"demo"``, ``"user"``: each origin's label."""
+        return {symbol: origin.label(self.timeframe) for symbol, origin in self.origins.items()}
+
+    @property
     def synthetic_symbols(self) -> list[str]:
         """Symbols whose bars are synthetic (source ``"demo"``, possibly resampled)."""
-        return [symbol for symbol, source in self.sources.items() if source.startswith("demo")]
+        return [symbol for symbol, origin in self.origins.items() if origin.source == "demo"]
 
 
 def _symbol_list(symbols: str | Iterable[str]) -> dict[str, str]:
@@ -60,23 +67,6 @@ def _symbol_list(symbols: str | Iterable[str]) -> dict[str, str]:
     if not names:
         raise BarDataError("`symbols` is empty; pass a ticker such as 'SPY' or a list of them")
     return names
-
-
-def _from_store(store: BarStore, symbol: str, timeframe: str, first, stop) -> tuple[pd.DataFrame, str]:
-    frame = store.read(symbol, timeframe, first, stop)
-    if not frame.empty:
-        return frame, _label(store, symbol, timeframe)
-    for finer in reversed(TIMEFRAMES[: timeframe_rank(timeframe)]):
-        frame = store.read(symbol, finer, first, stop)
-        if not frame.empty:
-            label = f"{_label(store, symbol, finer)}({finer}→{timeframe})"
-            return resample(frame, timeframe, from_timeframe=finer), label
-    return frame, ""
-
-
-def _label(store: BarStore, symbol: str, timeframe: str) -> str:
-    """"local" for stored market data; "demo" for synthetic bars written by ``research-env data demo``."""
-    return "demo" if store.source(symbol, timeframe) == "demo" else "local"
 
 
 def _no_bars(store: BarStore, symbol: str, timeframe: str, first, stop, allow_demo: bool | None,
@@ -131,15 +121,20 @@ def load_bars(
     *,
     store: BarStore | None = None,
     allow_demo: bool | None = None,
+    sources: str | Iterable[str] | None = None,
 ) -> BarData:
     """Bars of each symbol with New York session date in ``[start, end)``, keyed as given.
 
-    For each symbol: the local store at ``timeframe``, else a finer stored timeframe
-    resampled (source ``"local(5m→1h)"``), else synthetic demo bars (source ``"demo"``, with a
-    warning) when demo bars are allowed: ``allow_demo=True``, or ``None`` while the store
-    holds no real bars at all. Otherwise ``BarDataError`` says what the store has (with "did
-    you mean" suggestions for an unknown symbol). Real bars that miss sessions of the range
-    warn with the missing ranges, recorded in ``BarData.gaps``.
+    For each symbol, the sources of the chain in order (``sources``, default the settings'
+    ``data.sources``: PostgreSQL when configured, S3 flat files when configured, the local
+    ``store``, demo): the first that holds every session of the range wins, at ``timeframe`` or
+    resampled from a finer stored one (``BarData.origins`` says which, e.g. ``local(5m→1h)``);
+    one that holds part is completed from the next real ones. A source that cannot be reached
+    warns and is skipped. Synthetic demo bars (with a warning) only when allowed:
+    ``allow_demo=True``, or ``None`` while no real source is configured or holds bars. Otherwise
+    ``BarDataError`` says what the store has (with "did you mean" suggestions for an unknown
+    symbol). Real bars that miss sessions of the range warn with the missing ranges, recorded
+    in ``BarData.gaps``.
     """
     if allow_demo not in (None, True, False):
         raise BarDataError(f"`allow_demo`={allow_demo!r}; use True, False or None (demo bars on a fresh install)")
@@ -150,28 +145,40 @@ def load_bars(
         raise BarDataError(f"no {timeframe} bars for {', '.join(dict.fromkeys(names.values()))} in [{first}, "
                            f"{stop}) (no NYSE sessions in that range); widen the range")
     store = store if store is not None else BarStore()
+    chain = build_chain(load_settings(), store, sources)
     demo_allowed = allow_demo  # None: decided below, once, if a symbol needs it
-    frames, sources, gaps = {}, {}, {}
+    frames, origins, gaps = {}, {}, {}
     for name, symbol in names.items():
-        frame, source = _from_store(store, symbol, timeframe, first, stop)
-        synthetic = source.startswith("demo")
-        if frame.empty or synthetic:
+        found = chain.read(symbol, timeframe, first, stop)
+        synthetic = found is not None and found.origin.source == "demo"
+        if found is None or synthetic:
             if demo_allowed is None:
-                demo_allowed = not store.holds_real_bars()
-            if not demo_allowed:
-                raise BarDataError(_no_bars(store, symbol, timeframe, first, stop, allow_demo, not frame.empty))
-        if frame.empty:
-            frame, source = demo_bars(symbol, timeframe, first, stop), "demo"
-        elif not synthetic:
-            found = _check_coverage(name, frame, source, timeframe, first, stop)
-            if found:
-                gaps[name] = tuple(found)
-        frames[name], sources[name] = frame, source
-    synthetic = [symbol for symbol, source in sources.items() if source == "demo"]
+                demo_allowed = chain.demo and not chain.remote and not store.holds_real_bars()
+            if not (demo_allowed and chain.demo):
+                raise BarDataError(_why_none(chain, symbol, timeframe, first, stop, allow_demo, synthetic))
+        if found is None:
+            frames[name], origins[name] = demo_bars(symbol, timeframe, first, stop), DataOrigin("demo")
+            continue
+        if not synthetic:
+            found_gaps = _check_coverage(name, found.frame, found.origin.label(timeframe), timeframe, first, stop)
+            if found_gaps:
+                gaps[name] = tuple(found_gaps)
+        frames[name], origins[name] = found.frame, found.origin
+    synthetic = [name for name, origin in origins.items() if origin.source == "demo"]
     if synthetic:
         warn(
             f"load_bars: no local {timeframe} data for {', '.join(synthetic)} in [{first}, {stop}) in "
             f"{store.root}; using SYNTHETIC demo bars, not market prices. Import real data with "
             "import_bars(...) or pass allow_demo=False (`--no-demo`) to fail instead"
         )
-    return BarData(frames, sources, timeframe, gaps)
+    return BarData(frames, origins, timeframe, gaps)
+
+
+def _why_none(chain: Chain, symbol: str, timeframe: str, first, stop, allow_demo, synthetic: bool) -> str:
+    """``_no_bars`` for the local store, plus the other sources looked in and why demo bars were not used."""
+    message = _no_bars(chain.store, symbol, timeframe, first, stop, allow_demo, synthetic)
+    if not chain.demo and allow_demo is not False:
+        message += " (demo bars are not among the configured sources `data.sources`)"
+    if chain.remote:
+        message += f". Sources looked in: {chain.tried()}"
+    return message

@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ..settings import load_settings
 from . import _store_file as sf
 from ._calendar import session_dates
 from ._dates import date_bounds, to_ny_date
@@ -36,8 +37,9 @@ LOCK_TIMEOUT = 600.0
 
 
 def default_data_dir() -> Path:
-    """``$RESEARCH_ENV_DATA``, else the checkout's ``data/`` folder, else ``~/.research-env/data``."""
-    configured = os.environ.get("RESEARCH_ENV_DATA")
+    """The setting ``data.folder`` (``$RESEARCH_ENV_DATA``, or ``[data] folder`` in a config file), else the
+    checkout's ``data/`` folder, else ``~/.research-env/data``."""
+    configured = load_settings().data.folder
     if configured:
         return Path(configured).expanduser()
     checkout = Path(__file__).resolve().parents[2]
@@ -220,6 +222,12 @@ class BarStore:
                     folder.mkdir(parents=True, exist_ok=True)
                     sf.write_atomically(file.path, part, sf.file_metadata(symbol, timeframe, part, label))
         return MergeReport(len(bars), replaced, changed)
+
+    def merge_frames(self, frames: dict[str, pd.DataFrame], timeframe: str, source: str, *,
+                     dry_run: bool = False) -> dict[str, MergeReport]:
+        """``merge`` each ``{symbol: frame}`` of one file; returns ``{symbol: MergeReport}``."""
+        return {symbol: self.merge(symbol, timeframe, frame, source, dry_run=dry_run)
+                for symbol, frame in frames.items()}
 
     def delete(self, symbol: str, timeframe: str | None = None, year: int | None = None) -> list[Path]:
         """Delete the year files of ``symbol`` (of one ``timeframe`` and/or ``year`` when given).

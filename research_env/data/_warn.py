@@ -10,14 +10,15 @@ from ._errors import BarDataWarning
 
 __all__ = ["warn"]
 
-_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+_PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def warn(message: str) -> None:
-    """Emit a ``BarDataWarning`` attributed to the first caller outside ``research_env.data``."""
+    """Emit a ``BarDataWarning`` attributed to the first caller outside ``research_env.data`` (and its
+    ``sources`` subpackage)."""
     level = 2  # stacklevel 2 is the caller of warn()
     frame = sys._getframe(1)
-    while frame is not None and str(Path(frame.f_code.co_filename).resolve().parent) == _PACKAGE_DIR:
+    while frame is not None and Path(frame.f_code.co_filename).resolve().parent.is_relative_to(_PACKAGE_DIR):
         frame = frame.f_back
         level += 1
     warnings.warn(message, BarDataWarning, stacklevel=level)

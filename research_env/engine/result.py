@@ -16,6 +16,7 @@ from .events import OrderDenied
 from .metrics import LABELS, Metrics
 
 if TYPE_CHECKING:
+    from ..data import DataOrigin
     from ..run_spec import RunSpec
 
 __all__ = ["BacktestResult", "describe_origin", "format_metric"]
@@ -60,6 +61,7 @@ class BacktestResult:
     spec: RunSpec | None = None
     coverage: dict[str, tuple[str, str]] = field(default_factory=dict)
     bars: dict[str, pd.DataFrame] = field(default_factory=dict)
+    data_origins: dict[str, DataOrigin] = field(default_factory=dict)
 
     # --- provenance ----------------------------------------------------
     @property
@@ -136,6 +138,7 @@ class BacktestResult:
             "parameters": _jsonable(self.parameters),
             "metrics": self.metrics.to_dict(),
             "data_sources": self.data_sources,
+            "data_origins": {s: origin.as_dict() for s, origin in self.data_origins.items()},
             "synthetic": self.is_synthetic,
             "denial_counts": self.denial_counts(),
             "denials": [d.to_dict() for d in self.denials],

@@ -120,7 +120,8 @@ def sweep(
         start=job.start.to_pydatetime(), end=job.end.to_pydatetime(), grid=job.grid, rows=rows,
         elapsed_seconds=time.perf_counter() - t0, metric=metric,
         risk_rules=risk_notes(job.config, vectorized=job.kind == "vectorized"),
-        data_sources={s: bars.sources[s] for s in job.symbols}, benchmark_note=note, warnings=job.warnings,
+        data_sources={s: bars.sources[s] for s in job.symbols},
+        data_origins={s: bars.origins[s] for s in job.symbols}, benchmark_note=note, warnings=job.warnings,
         origin=job.spec.origin,
     )
 
@@ -275,6 +276,7 @@ def vectorized_backtest(
         timeframe=job.timeframe, start=job.start.to_pydatetime(), end=job.end.to_pydatetime(), config=cfg,
         parameters=dict(combo), variables={}, equity=equity, drawdown=drawdown_series(equity, cfg.initial_cash),
         fills=fills, trades=trades, orders=[], denials=denials, data_sources={s: bars.sources[s] for s in job.symbols},
+        data_origins={s: bars.origins[s] for s in job.symbols},
         metrics=metrics, benchmark=bench, warnings=warnings_, spec=job.spec,
         closes={s: bars.frames[s]["close"] for s in job.symbols}, bars={s: bars.frames[s] for s in job.symbols},
         coverage=partial_coverage(bars, job.symbols),
@@ -442,7 +444,7 @@ def _with_benchmark(bars: BarData, data, config: BacktestConfig, start, end, tim
     except BarDataError:
         return bars
     return BarData(frames={**bars.frames, symbol: loaded.frames[symbol]},
-                   sources={**bars.sources, symbol: loaded.sources[symbol]}, timeframe=bars.timeframe)
+                   origins={**bars.origins, symbol: loaded.origins[symbol]}, timeframe=bars.timeframe)
 
 
 def _slice(bars: BarData, first_day, last_day) -> BarData:
@@ -450,7 +452,7 @@ def _slice(bars: BarData, first_day, last_day) -> BarData:
     for symbol, frame in bars.frames.items():
         days = session_dates(frame.index)
         frames[symbol] = frame[(days >= first_day) & (days <= last_day)]
-    return BarData(frames=frames, sources=dict(bars.sources), timeframe=bars.timeframe)
+    return BarData(frames=frames, origins=dict(bars.origins), timeframe=bars.timeframe)
 
 
 def _bounds(days: np.ndarray, first: int, stop: int) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -7,6 +7,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,9 @@ import pandas as pd
 from ..engine.metrics import LABELS
 from ..engine.result import describe_origin, format_metric
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from ..data import DataOrigin
 
 __all__ = ["METRIC_NAMES", "SweepResult", "WalkForwardResult", "rank_key"]
 
@@ -59,6 +63,7 @@ class SweepResult:
     maximize: bool = True
     risk_rules: list[dict] = field(default_factory=list)
     data_sources: dict[str, str] = field(default_factory=dict)
+    data_origins: dict[str, DataOrigin] = field(default_factory=dict)
     benchmark_note: str | None = None
     warnings: list[str] = field(default_factory=list)
     origin: dict | None = None
@@ -165,6 +170,7 @@ class SweepResult:
             "best": _jsonable_row(self.best) if self.best else None,
             "risk_rules": self.risk_rules,
             "data_sources": self.data_sources,
+            "data_origins": {s: origin.as_dict() for s, origin in self.data_origins.items()},
             "synthetic": bool(self.synthetic_symbols),
             "benchmark_note": self.benchmark_note,
             "warnings": self.warnings,

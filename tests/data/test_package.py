@@ -12,10 +12,16 @@ PUBLIC = {
     "BarDataWarning",
     "BarImportError",
     "BarStore",
+    "DataOrigin",
     "MergeReport",
+    "PostgresBars",
     "RepairAction",
+    "S3FlatFiles",
     "SessionGap",
+    "SourceUnavailableError",
     "check_timeframe",
+    "clear_cache",
+    "data_sources",
     "default_data_dir",
     "demo_bars",
     "import_bars",
@@ -39,10 +45,10 @@ def test_bar_data_error_is_a_value_error():
     assert issubclass(data.BarDataError, ValueError)
 
 
-def test_importing_the_package_loads_neither_calendars_nor_parquet():
+def test_importing_the_package_loads_neither_calendars_nor_parquet_nor_database_or_s3_clients():
     code = (
-        "import sys, research_env.data; "
-        "print(sorted(m for m in ('exchange_calendars', 'pyarrow.parquet') if m in sys.modules))"
+        "import sys, research_env.data; print(sorted(m for m in ('exchange_calendars', 'pyarrow.parquet', "
+        "'sqlalchemy', 'alembic', 'psycopg', 'boto3', 'botocore') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

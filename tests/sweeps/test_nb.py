@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from research_env import BacktestConfig, RiskConfig, backtest
-from research_env.data import BarData
+from research_env.data import BarData, DataOrigin
 from research_env.sweeps import nb, vectorized_backtest
 from research_env.sweeps._market import config_vector, market_arrays
 from research_env.sweeps.enums import N_RULES, Metric, Rule
@@ -20,7 +20,7 @@ NO_BENCH = BacktestConfig(benchmark=None)
 
 
 def arrays(frames: dict[str, pd.DataFrame]):
-    market = market_arrays(BarData(frames=frames, sources=dict.fromkeys(frames, "user"), timeframe="1d"),
+    market = market_arrays(BarData(frames=frames, origins=dict.fromkeys(frames, DataOrigin("user")), timeframe="1d"),
                            list(frames))
     return market
 
