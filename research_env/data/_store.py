@@ -61,6 +61,23 @@ def _year_of(path: Path) -> int | None:
     return int(path.stem) if path.suffix == ".parquet" and path.stem.isdigit() else None
 
 
+def bars_to_merge(symbol: str, timeframe: str, frame: pd.DataFrame, source: str, writer: str) -> pd.DataFrame:
+    """``frame`` checked for writing as ``symbol`` ``timeframe`` bars labelled ``source``: the bar checks, and
+    bars ``timeframe`` apart. ``writer`` (e.g. ``"BarStore.write"``) names the call in messages."""
+    if not isinstance(source, str) or not source.strip():
+        raise BarDataError(f"`source`={source!r} must be a label such as 'file:SPY.csv'")
+    origin = f"{writer}({symbol!r}, {timeframe!r})"
+    bars = check_bars(frame, symbol=symbol, origin=origin)
+    try:
+        looks_like = infer_timeframe(bars.index.asi8) if len(bars) else None
+    except BarDataError:
+        looks_like = None
+    if looks_like not in (None, timeframe):
+        raise BarDataError(f"{origin}: the frame's bars are {looks_like} apart; write it as {looks_like!r} or "
+                           "resample it first")
+    return bars
+
+
 class MergeReport(NamedTuple):
     """What writing a frame did: ``rows`` given, stored bars ``replaced`` (same timestamp), of which
     ``changed`` had other values."""
@@ -185,20 +202,9 @@ class BarStore:
         concurrent writers serialise: the frame written last wins on equal timestamps.
         """
         symbol, timeframe = normalize_symbol(symbol), check_timeframe(timeframe)
-        if not isinstance(source, str) or not source.strip():
-            raise BarDataError(f"`source`={source!r} must be a label such as 'file:SPY.csv'")
-        bars = check_bars(frame, symbol=symbol, origin=f"BarStore.write({symbol!r}, {timeframe!r})")
+        bars = bars_to_merge(symbol, timeframe, frame, source, "BarStore.write")
         if bars.empty:
             return MergeReport(0, 0, 0)
-        try:
-            looks_like = infer_timeframe(bars.index.asi8)
-        except BarDataError:
-            looks_like = None
-        if looks_like not in (None, timeframe):
-            raise BarDataError(
-                f"BarStore.write({symbol!r}, {timeframe!r}): the frame's bars are {looks_like} apart; "
-                f"write it as {looks_like!r} or resample it first"
-            )
         years = session_dates(bars.index).astype("datetime64[Y]").astype("int64") + 1970
         folder = self._folder(symbol, timeframe)
         replaced = changed = 0

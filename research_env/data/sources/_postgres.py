@@ -18,9 +18,8 @@ from ...db import redact as redact_url
 from ...settings import Settings, load_settings
 from .._dates import NEW_YORK
 from .._errors import BarDataError, SourceUnavailableError
-from .._frame import BAR_COLUMNS, check_bars, make_bars
-from .._resample import infer_timeframe
-from .._store import MergeReport
+from .._frame import BAR_COLUMNS, make_bars
+from .._store import MergeReport, bars_to_merge
 from .._symbols import normalize_symbol
 from .._timeframes import TIMEFRAMES, check_timeframe
 
@@ -62,16 +61,9 @@ def _ny_date(stamp) -> datetime.date:
     return pd.Timestamp(stamp).tz_convert(NEW_YORK).date()
 
 
-def _checked(symbol: str, timeframe: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` validated as ``BarStore.merge`` does: the bar checks, bars ``timeframe`` apart, whole microseconds."""
-    bars = check_bars(frame, symbol=symbol, origin=f"PostgresBars.merge({symbol!r}, {timeframe!r})")
-    try:
-        looks_like = infer_timeframe(bars.index.asi8)
-    except BarDataError:
-        looks_like = None
-    if looks_like not in (None, timeframe):
-        raise BarDataError(f"PostgresBars.merge({symbol!r}, {timeframe!r}): the frame's bars are {looks_like} "
-                           f"apart; write it as {looks_like!r} or resample it first")
+def _checked(symbol: str, timeframe: str, frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """``frame`` validated as ``BarStore.merge`` does, and in whole microseconds (PostgreSQL's resolution)."""
+    bars = bars_to_merge(symbol, timeframe, frame, source, "PostgresBars.merge")
     fine = np.flatnonzero(bars.index.asi8 % 1000)
     if len(fine):
         raise BarDataError(f"PostgresBars.merge({symbol!r}, {timeframe!r}): PostgreSQL keeps timestamps to the "
@@ -211,12 +203,10 @@ class PostgresBars:
         that are already stored unchanged are not rewritten, so a second import changes nothing.
         """
         timeframe = check_timeframe(timeframe)
-        if not isinstance(source, str) or not source.strip():
-            raise BarDataError(f"`source`={source!r} must be a label such as 'file:SPY.csv'")
         names = {key: normalize_symbol(key) for key in frames}
         if len(set(names.values())) < len(names):
             raise BarDataError(f"the frames {list(frames)} name one symbol twice; merge them into one frame first")
-        bars = {key: _checked(names[key], timeframe, frame) for key, frame in frames.items()}
+        bars = {key: _checked(names[key], timeframe, frame, source) for key, frame in frames.items()}
         parts = [_records(names[key], frame) for key, frame in bars.items() if len(frame)]
         counts: dict[str, tuple[int, int]] = {}
         if parts:
