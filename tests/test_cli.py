@@ -24,6 +24,7 @@ def test_backtest_json_is_machine_readable(data_dir, capsys):
     payload = json.loads(capsys.readouterr().out)
     assert payload["synthetic"] is True
     assert payload["data_sources"] == {"AAPL": "demo"}
+    assert payload["data_origins"] == {"AAPL": {"source": "demo", "cached": False, "resampled_from": None}}
     assert set(payload["metrics"]) >= {"total_return", "sharpe_ratio", "max_drawdown", "win_rate", "total_trades"}
 
 
@@ -136,6 +137,7 @@ def test_a_backtest_over_missing_sessions_reports_them_in_its_warnings(shared_da
                  "1d", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["data_sources"] == {"SPY": "local"}
+    assert payload["data_origins"] == {"SPY": {"source": "local", "cached": False, "resampled_from": None}}
     assert ("SPY: the 1d bars (local) cover 2017-01-03 to 2019-12-31, 503 of the 754 NYSE sessions in "
             "[2017-01-01, 2020-01-01); missing 2018-01-02 to 2018-12-31 (251 sessions)." in payload["warnings"][0])
 

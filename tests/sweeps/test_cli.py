@@ -21,6 +21,7 @@ def test_json_output_is_the_sweep_response(real_store, capsys):
     assert payload["total_combinations"] == 6
     assert payload["results"][1]["params"] == {"bb_period": 10, "bb_std": 2.0}
     assert payload["data_sources"] == {"AAPL": "local", "MSFT": "local"}
+    assert payload["data_origins"]["MSFT"] == {"source": "local", "cached": False, "resampled_from": None}
 
 
 def test_text_report_shows_the_best_rows(real_store, capsys):
