@@ -32,6 +32,8 @@ __all__ = [
     "StrategyLoadError",
     "SweepResult",
     "Tick",
+    "UntrustedCodeError",
+    "ValidationReport",
     "VectorizedStrategy",
     "backtest",
     "import_bars",
@@ -41,6 +43,7 @@ __all__ = [
     "load_strategy",
     "register_strategy",
     "sweep",
+    "validate_strategy",
     "walk_forward",
 ]
 
@@ -76,6 +79,9 @@ _HOME = {
     "SweepResult": "research_env.sweeps",
     "VectorizedStrategy": "research_env.strategy.vectorized",
     "interact": "research_env.notebook.widgets",
+    "UntrustedCodeError": "research_env.strategy.untrusted",
+    "ValidationReport": "research_env.strategy.untrusted",
+    "validate_strategy": "research_env.strategy.untrusted",
 }
 
 if TYPE_CHECKING:  # what editors and type checkers see; at run time ``__getattr__`` imports on first use
@@ -92,6 +98,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time ``__getattr
     from research_env.strategy.indicators import Indicators
     from research_env.strategy.loader import LoadedStrategy, StrategyLoadError, load_strategy, register_strategy
     from research_env.strategy.params import ParameterError
+    from research_env.strategy.untrusted import UntrustedCodeError, ValidationReport, validate_strategy
     from research_env.strategy.vectorized import VectorizedStrategy
     from research_env.sweeps import SweepResult, sweep, walk_forward
 

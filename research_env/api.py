@@ -57,6 +57,7 @@ def backtest(
     strategy_path: str | None = None,
     offline: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    untrusted: bool = False,
 ) -> BacktestResult:
     """Run ``strategy`` bar by bar and return its ``BacktestResult``.
 
@@ -77,10 +78,19 @@ def backtest(
     strategy from a Git repository (``git_branch``, a branch or tag;
     ``git_commit``; ``strategy_path`` inside the repository, else discovered;
     ``offline`` uses the commits fetched before); ``result.origin`` says which
-    code ran. Warnings raised
+    code ran. ``untrusted=True`` treats the strategy file as code you did not
+    write: validated by the guide's five layers and run contained (a separate,
+    sandboxed process; see ``docs/untrusted_code.md``). Warnings raised
     during the run (synthetic data, ...) are still emitted and also kept in
     ``result.warnings``.
     """
+    if untrusted:
+        from .contained import backtest_untrusted
+
+        return backtest_untrusted(strategy, symbols, start, end, timeframe, initial_cash, params, data, risk=risk,
+                                  config=config, allow_demo=allow_demo, timeout=timeout, git_repo=git_repo,
+                                  git_branch=git_branch, git_commit=git_commit, strategy_path=strategy_path,
+                                  offline=offline)
     run = strategy if isinstance(strategy, Run) else build_run(
         strategy, symbols=symbols, start=start, end=end, timeframe=timeframe, initial_cash=initial_cash,
         params=params, data=data, risk=risk, config=config, allow_demo=allow_demo, timeout=timeout, git_repo=git_repo,

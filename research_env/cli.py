@@ -10,11 +10,11 @@ import argparse
 import re
 import sys
 
-from .commands import backtest, data, db, run, schedule, sweep
+from .commands import ai, backtest, data, db, run, schedule, sweep, validate
 
 __all__ = ["main"]
 
-_COMMANDS = (backtest, data, db, run, schedule, sweep)
+_COMMANDS = (ai, backtest, data, db, run, schedule, sweep, validate)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -57,6 +57,7 @@ __all__ = [
     "StrategyLike",
     "StrategyRef",
     "build_run",
+    "data_ref",
     "date_range",
     "parse_symbols",
 ]
@@ -290,7 +291,7 @@ def build_run(
         timeframe=frame,
         config=_config(initial_cash, risk, config, own.get("default_cash")),
         params=dict(params or {}),
-        data=_data_ref(data, chosen),
+        data=data_ref(data, chosen),
         grid={str(k): _as_list(v) for k, v in grid.items()} if isinstance(grid, Mapping) else grid,
         mode=mode,
         max_combinations=max_combinations,
@@ -405,7 +406,8 @@ def _config(initial_cash, risk, config: BacktestConfig | None, strategy_cash) ->
     return replace(config, initial_cash=float(cash), risk=risk or config.risk or RiskConfig())
 
 
-def _data_ref(data, symbols: tuple[str, ...]) -> DataRef:
+def data_ref(data, symbols: tuple[str, ...]) -> DataRef:
+    """How a run's spec names its ``data`` argument (the default sources, a store folder, bars supplied)."""
     if data is None:
         return DataRef("default")
     if isinstance(data, BarStore):

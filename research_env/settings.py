@@ -34,6 +34,15 @@ Both files are TOML with one table per section; every key is optional::
     workers = 8                    # days fetched at the same time
     # access_key_id / secret_access_key: prefer AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment
 
+    [untrusted]
+    allowed_imports = []           # modules untrusted strategies may import beyond the guide's list, e.g. ["numpy"]
+    isolation = "bwrap"            # "bwrap" (required by default) or "process": weaker, only limits; results say so
+    cpu_seconds = 120              # CPU seconds one contained run may use
+    memory_mb = 4096               # address space of the contained process
+    max_files = 256                # open files of the contained process
+    timeout = 300                  # wall-clock seconds one contained run may take
+    max_output_mb = 64             # the most a contained run may send back
+
 The default chain is ``postgres`` (when ``pg.dsn`` is set), ``s3`` (when
 ``s3.bucket`` is set), ``local``, ``demo``. Three keys have short environment
 names besides the long ones: ``RESEARCH_ENV_DATA`` (``data.folder``),
@@ -70,6 +79,7 @@ __all__ = [
     "S3Settings",
     "ScheduleSettings",
     "Settings",
+    "UntrustedSettings",
     "load_settings",
     "parse_sources",
     "parse_timezone",
@@ -162,6 +172,26 @@ def parse_sources(value: Any, where: str = "`sources`") -> tuple[str, ...] | Non
     return tuple(names)
 
 
+def _module_list(value: Any, where: str) -> tuple[str, ...]:
+    """Dotted module names, from a list or a comma-separated string."""
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        raise InputError(f"{where} must list module names, e.g. [\"numpy\"], got {value!r}")
+    names = tuple(item.strip() for item in value)
+    bad = [name for name in names if not all(part.isidentifier() for part in name.split("."))]
+    if bad:
+        raise InputError(f"{where} has {bad[0]!r}, which is not a module name (e.g. numpy, numpy.linalg)")
+    return names
+
+
+def _isolation(value: Any, where: str) -> str:
+    if value not in ("bwrap", "process"):
+        raise InputError(f'{where} must be "bwrap" (a bubblewrap sandbox) or "process" (resource limits only, '
+                         f"weaker), got {value!r}")
+    return value
+
+
 def _setting(default: Any, parse: Callable[[Any, str], Any], *, env: str | None = None, secret: bool = False):
     """A settings field: ``parse`` checks a value; ``env`` is a short environment name besides the long one;
     ``secret`` keeps the value out of ``repr``."""
@@ -212,6 +242,19 @@ class S3Settings:
 
 
 @dataclass(frozen=True)
+class UntrustedSettings:
+    """How untrusted strategy code is validated and contained (``[untrusted]``)."""
+
+    allowed_imports: tuple[str, ...] = _setting((), _module_list)
+    isolation: str = _setting("bwrap", _isolation)
+    cpu_seconds: int = _setting(120, _positive_int)
+    memory_mb: int = _setting(4096, _positive_int)
+    max_files: int = _setting(256, _positive_int)
+    timeout: float | None = _setting(300.0, _seconds_or_none)
+    max_output_mb: int = _setting(64, _positive_int)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of research-env, one frozen dataclass per section."""
 
@@ -219,6 +262,7 @@ class Settings:
     data: DataSettings = field(default_factory=DataSettings)
     pg: PostgresSettings = field(default_factory=PostgresSettings)
     s3: S3Settings = field(default_factory=S3Settings)
+    untrusted: UntrustedSettings = field(default_factory=UntrustedSettings)
 
 
 def user_config_path(environ: Mapping[str, str] | None = None) -> Path:

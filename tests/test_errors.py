@@ -10,6 +10,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from research_env.api import RunTimeoutError
+from research_env.assistant import AssistantError
 from research_env.batch.runner import NotebookRunError, NotebookTimeoutError
 from research_env.data import BarDataError
 from research_env.data._errors import BarImportError, SourceUnavailableError
@@ -20,11 +21,13 @@ from research_env.strategy.function_style import FunctionStrategyError, OrderErr
 from research_env.strategy.git_source import GitError
 from research_env.strategy.loader import StrategyLoadError
 from research_env.strategy.params import ParameterError
+from research_env.strategy.untrusted import ContainmentError, UntrustedCodeError
 from research_env.sweeps import GridError, SignalError, SweepError
 
 INPUT_ERRORS = [BarDataError, BarImportError, StoreFileError, SourceUnavailableError, DatabaseError, ParameterError,
                 StrategyLoadError, FunctionStrategyError, OrderError, GitError, SweepError, GridError, SignalError,
-                RunTimeoutError, NotebookRunError, NotebookTimeoutError]
+                RunTimeoutError, NotebookRunError, NotebookTimeoutError, UntrustedCodeError, ContainmentError,
+                AssistantError]
 
 RAISING = '''
 from core.models import Bar, Signal

@@ -29,6 +29,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_demo_options(bt)
     bt.add_argument("--timeout", type=float, metavar="SECONDS", help="stop a run that takes longer")
     bt.add_argument("--json", action="store_true", help="print the result as JSON instead of the text report")
+    bt.add_argument("--untrusted", action="store_true",
+                    help="code you did not write: validate it (the guide's five layers) and run it in the sandbox")
     add_git_options(bt)
     bt.set_defaults(handler=run)
 
@@ -43,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore")  # backtest() keeps them in result.warnings, which the report prints
         result = backtest(args.strategy, symbols=args.symbols, start=args.start, end=args.end,
                           timeframe=args.timeframe, initial_cash=args.cash, params=params, data=args.data,
-                          allow_demo=args.allow_demo, timeout=args.timeout, **git_arguments(args))
+                          allow_demo=args.allow_demo, timeout=args.timeout, untrusted=args.untrusted,
+                          **git_arguments(args))
     print(result.to_json(indent=2) if args.json else result.report())
     return 0

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..core.enums import OrderSide, OrderStatus, OrderType
 from ..core.models import Fill, Order, Trade
 from .config import BacktestConfig
-from .events import OrderDenied
+from .events import OrderDenied, RiskRule
 from .metrics import LABELS, Metrics
+from .trades import round_trips
 
 if TYPE_CHECKING:
     from ..data import DataOrigin
@@ -154,6 +156,47 @@ class BacktestResult:
         """``to_dict()`` as a JSON string."""
         return json.dumps(self.to_dict(), **kwargs)
 
+    @classmethod
+    def from_dict(cls, payload: dict, *, spec: RunSpec | None = None) -> BacktestResult:
+        """The result a worker process sent as JSON: ``to_dict()`` plus what it leaves out.
+
+        The extra keys: ``strategy_class``, ``config`` (``BacktestConfig.to_dict()``), ``variables``, the
+        series ``equity``, ``drawdown``, ``benchmark`` (or ``None``) and ``closes`` (``{symbol: series}``), each
+        ``{"name", "dtype", "index_name", "index_dtype", "index": [ISO times], "values": [...]}``, and ``fills``
+        and ``orders``, one record per object with its fields by name (ISO times, enums as text). Round trips
+        are rebuilt from the fills; ``bars`` stay empty; ``spec`` is the ``RunSpec`` to attach (the engine does
+        not read run specifications).
+        """
+        from ..data import DataOrigin
+
+        fills = [_fill(record) for record in payload["fills"]]
+        return cls(
+            strategy=payload["strategy"],
+            strategy_class=payload["strategy_class"],
+            symbols=list(payload["symbols"]),
+            timeframe=payload["timeframe"],
+            start=datetime.fromisoformat(payload["start"]),
+            end=datetime.fromisoformat(payload["end"]),
+            config=BacktestConfig.from_dict(payload["config"]),
+            parameters=dict(payload["parameters"]),
+            variables=dict(payload["variables"]),
+            equity=_series(payload["equity"]),
+            drawdown=_series(payload["drawdown"]),
+            fills=fills,
+            trades=round_trips(fills),
+            orders=[_order(record) for record in payload["orders"]],
+            denials=[_denial(record) for record in payload["denials"]],
+            data_sources=dict(payload["data_sources"]),
+            metrics=Metrics(**payload["metrics"]),
+            benchmark=_series(payload["benchmark"]) if payload["benchmark"] is not None else None,
+            warnings=list(payload["warnings"]),
+            logs=[(_time(when), message) for when, message in payload["logs"]],
+            closes={symbol: _series(series) for symbol, series in payload["closes"].items()},
+            spec=spec,
+            coverage={symbol: tuple(span) for symbol, span in payload["partial_coverage"].items()},
+            data_origins={symbol: DataOrigin(**origin) for symbol, origin in payload["data_origins"].items()},
+        )
+
     def report(self) -> str:
         """The report as plain text (what the CLI prints)."""
         lines = []
@@ -240,6 +283,29 @@ def _new_york(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     for column in columns:
         frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_convert("America/New_York")
     return frame
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text is not None else None
+
+
+def _series(data: dict) -> pd.Series:
+    index = pd.DatetimeIndex(data["index"], dtype=data["index_dtype"], name=data["index_name"])
+    return pd.Series(data["values"], index=index, dtype=data["dtype"], name=data["name"])
+
+
+def _fill(record: dict) -> Fill:
+    return Fill(**{**record, "side": OrderSide(record["side"]), "timestamp": _time(record["timestamp"])})
+
+
+def _order(record: dict) -> Order:
+    return Order(**{**record, "side": OrderSide(record["side"]), "order_type": OrderType(record["order_type"]),
+                    "status": OrderStatus(record["status"]), "submitted_at": _time(record["submitted_at"])})
+
+
+def _denial(record: dict) -> OrderDenied:
+    return OrderDenied(**{**record, "timestamp": _time(record["timestamp"]), "side": OrderSide(record["side"]),
+                          "order_type": OrderType(record["order_type"]), "rule": RiskRule(record["rule"])})
 
 
 def _jsonable(params: dict) -> dict:

@@ -105,7 +105,7 @@ class LoadedStrategy:
 _REGISTRY: dict[str, LoadedStrategy] = {}
 # resolved file -> (the files it executed with their SHA-256, the result)
 _FILE_CACHE: dict[Path, tuple[dict[Path, str], LoadedStrategy]] = {}
-_SOURCE_CACHE: dict[tuple[str, str], LoadedStrategy] = {}
+_SOURCE_CACHE: dict[tuple[str, str, bool], LoadedStrategy] = {}
 _CLASS_DIGESTS: weakref.WeakKeyDictionary[type, str | None] = weakref.WeakKeyDictionary()
 
 
@@ -192,22 +192,27 @@ def load_strategy_source(source: str, name: str) -> type[StrategyBase]:
     return load_source(source, name).bar_class()
 
 
-def load_source(source: str, name: str) -> LoadedStrategy:
-    """``load_strategy_source`` as a ``LoadedStrategy`` (with the vectorized twin, if the text defines one)."""
+def load_source(source: str, name: str, *, builtins: dict | None = None) -> LoadedStrategy:
+    """``load_strategy_source`` as a ``LoadedStrategy`` (with the vectorized twin, if the text defines one).
+
+    ``builtins`` replaces the module's ``__builtins__`` (the untrusted-code policy's restricted ones); such a
+    load is cached apart from an unrestricted one.
+    """
     if not isinstance(name, str) or not name.isidentifier():
         raise StrategyLoadError(f"strategy name {name!r} must be a Python identifier, e.g. 'my_rsi'")
     digest = hashlib.sha256(source.encode()).hexdigest()
-    cached = _SOURCE_CACHE.get((name, digest))
+    key = (name, digest, builtins is not None)
+    cached = _SOURCE_CACHE.get(key)
     if cached is not None:
         return cached
     filename = f"<strategy {name}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     module_name = f"research_env_cell_{name}_{digest[:10]}"
     module, tree = _execute(source, module_name=module_name, filename=filename, where=f"strategy `{name}`",
-                            package=None)
+                            package=None, builtins=builtins)
     loaded = _inspect(module, tree, name=name, kind="source", origin=f"strategy `{name}`", path=None,
                       digest=digest)
-    _SOURCE_CACHE[(name, digest)] = loaded
+    _SOURCE_CACHE[key] = loaded
     return loaded
 
 
@@ -301,8 +306,8 @@ def _sha256(path: Path) -> str | None:
         return None
 
 
-def _execute(source: str, *, module_name: str, filename: str, where: str,
-             package: str | None) -> tuple[types.ModuleType, ast.Module]:
+def _execute(source: str, *, module_name: str, filename: str, where: str, package: str | None,
+             builtins: dict | None = None) -> tuple[types.ModuleType, ast.Module]:
     install_seed_aliases()
     try:
         tree = ast.parse(source, filename)
@@ -314,6 +319,8 @@ def _execute(source: str, *, module_name: str, filename: str, where: str,
     if package is not None:
         module.__file__ = filename
         module.__dict__["__builtins__"] = local_builtins(package)
+    if builtins is not None:
+        module.__dict__["__builtins__"] = builtins
     if is_function_style(tree):
         module.__dict__.update(helper_namespace())  # the reference's helpers need no import
     try:

@@ -21,7 +21,9 @@ from research_env.errors import InputError
 from research_env.settings import PostgresSettings, Settings
 from tests.postgres_server import PASSWORD
 
-HEAD = "0001_bars"
+HEAD = "0002_ai_strategies"
+REVISIONS = ["0001_bars", HEAD]
+LISTED = ", ".join(REVISIONS)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -69,9 +71,9 @@ def test_init_creates_bars_keyed_by_symbol_timeframe_and_close_and_a_second_upgr
     from sqlalchemy import inspect
 
     before = status(url)
-    assert (before.current, before.head, before.pending) == (None, HEAD, [HEAD])
+    assert (before.current, before.head, before.pending) == (None, HEAD, REVISIONS)
 
-    assert upgrade(url) == [HEAD]
+    assert upgrade(url) == REVISIONS
     assert upgrade(url) == []
 
     after = status(url)
@@ -85,17 +87,17 @@ def test_init_creates_bars_keyed_by_symbol_timeframe_and_close_and_a_second_upgr
 
 
 def test_an_unknown_revision_names_the_known_ones(url):
-    with pytest.raises(DatabaseError, match=f"to '0042_nothing'.*knows the revisions {HEAD}"):
+    with pytest.raises(DatabaseError, match=f"to '0042_nothing'.*knows the revisions {LISTED}"):
         upgrade(url, "0042_nothing")
 
 
 def test_the_cli_inits_upgrades_and_reports_a_database_without_showing_its_password(url, capsys):
     assert main(["db", "status", "--dsn", url]) == 0
-    assert f"current:  none (not migrated)\nhead:     {HEAD}\npending:  {HEAD}" in capsys.readouterr().out
+    assert f"current:  none (not migrated)\nhead:     {HEAD}\npending:  {LISTED}" in capsys.readouterr().out
 
     assert main(["db", "init", "--dsn", url]) == 0
     out = capsys.readouterr().out
-    assert out == f"database: {redact(url.replace('postgresql://', 'postgresql+psycopg://'))}\napplied: {HEAD}\n"
+    assert out == f"database: {redact(url.replace('postgresql://', 'postgresql+psycopg://'))}\napplied: {LISTED}\n"
     assert main(["db", "upgrade", "--dsn", url]) == 0
     assert "applied: nothing (already up to date)" in capsys.readouterr().out
 
@@ -111,7 +113,7 @@ def test_the_cli_uses_the_sqlite_file_of_the_data_folder_by_default(data_dir, mo
     assert "current:  none (not migrated)" in capsys.readouterr().out
     assert not (data_dir / "research-env.db").exists()  # status creates nothing
     assert main(["db", "init"]) == 0
-    assert capsys.readouterr().out == f"database: sqlite:///{data_dir / 'research-env.db'}\napplied: {HEAD}\n"
+    assert capsys.readouterr().out == f"database: sqlite:///{data_dir / 'research-env.db'}\napplied: {LISTED}\n"
     assert (data_dir / "research-env.db").is_file()
 
 
