@@ -12,14 +12,16 @@ wall time) or ``ContainmentError`` (memory, output), each naming the ``[untruste
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import time
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, fields, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -28,7 +30,15 @@ from .data import BarData, BarDataError, DataOrigin, SessionGap
 from .engine.config import BacktestConfig
 from .engine.result import BacktestResult
 from .errors import InputError, StrategyError
-from .run_spec import DataLike, DateLike, RunSpec, build_run, data_ref
+from .run_spec import (
+    DEFAULT_MAX_COMBINATIONS,
+    DEFAULT_MAX_YEARS,
+    DataLike,
+    DateLike,
+    RunSpec,
+    build_run,
+    data_ref,
+)
 from .strategy.loader import StrategyLoadError
 from .strategy.params import ParameterError
 from .strategy.untrusted import (
@@ -41,7 +51,8 @@ from .strategy.untrusted import (
     serve,
 )
 
-__all__ = ["PROCESS_ISOLATION_WARNING", "backtest_untrusted", "run_contained_backtest", "untrusted_source"]
+__all__ = ["PROCESS_ISOLATION_WARNING", "backtest_untrusted", "run_contained_backtest", "sweep_untrusted",
+           "untrusted_source"]
 
 #: The line ``result.warnings`` gains when the run was contained by resource limits only.
 PROCESS_ISOLATION_WARNING = 'contained with resource limits only (isolation = "process"): no bubblewrap sandbox'
@@ -115,59 +126,124 @@ def untrusted_source(strategy, *, git_repo: str | None = None, git_branch: str |
     return path.read_text(encoding="utf-8"), path.resolve(), origin
 
 
-def backtest_untrusted(strategy, symbols=None, start: DateLike | None = None, end: DateLike | None = None,
-                       timeframe: str | None = None, initial_cash: float | None = None,
-                       params: Mapping[str, Any] | None = None, data: DataLike = None, *, risk=None, config=None,
-                       allow_demo: bool | None = None, timeout: float | None = None, **git) -> BacktestResult:
-    """``backtest(..., untrusted=True)``: resolve the run in the sandbox (the strategy's own defaults need its code),
-    load its bars here from the usual sources, then run it in the sandbox on them."""
+class _Untrusted(NamedTuple):
+    """An untrusted strategy read from its file, with the sandbox settings of this run."""
 
-    source, path, git_origin = untrusted_source(strategy, **git)
-    name = path.stem if path.stem.isidentifier() else "untrusted"
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = _contained_run(source, name, symbols, start, end, timeframe, initial_cash, params, data, risk,
-                                config, allow_demo, timeout)
-    for message in dict.fromkeys(str(w.message) for w in caught):
-        result.warnings.insert(0, message)
-    for w in caught:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if result.spec is not None:
-        content = hashlib.sha256(source.encode()).hexdigest()  # as the loader digests a file (no local modules)
-        ref = replace(result.spec.strategy, kind="file", path=str(path),
-                      digest=hashlib.sha256(f"{path.name}:{content}".encode()).hexdigest())
-        if git_origin is not None:
-            ref = replace(ref, kind="git", path=git_origin.path, repository=git_origin.repository,
-                          branch=git_origin.branch, commit=git_origin.commit, clean=git_origin.clean)
-        result.spec = replace(result.spec, strategy=ref, data=data_ref(data, result.spec.symbols))
-    return result
+    source: str
+    path: Path
+    git_origin: object | None
+    limits: SandboxLimits
+    allowed: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.path.stem if self.path.stem.isidentifier() else "untrusted"
+
+    def ref(self, spec: RunSpec, data: DataLike) -> RunSpec:
+        """``spec`` naming the file (or the Git commit) and the data as a trusted run's spec would."""
+        content = hashlib.sha256(self.source.encode()).hexdigest()  # as the loader digests a file
+        ref = replace(spec.strategy, kind="file", path=str(self.path),
+                      digest=hashlib.sha256(f"{self.path.name}:{content}".encode()).hexdigest())
+        origin = self.git_origin
+        if origin is not None:
+            ref = replace(ref, kind="git", path=origin.path, repository=origin.repository, branch=origin.branch,
+                          commit=origin.commit, clean=origin.clean)
+        return replace(spec, strategy=ref, data=data_ref(data, spec.symbols))
 
 
-def _contained_run(source, name, symbols, start, end, timeframe, initial_cash, params, data, risk, config,
-                   allow_demo, timeout) -> BacktestResult:
+def _untrusted(strategy, timeout: float | None, git: dict) -> _Untrusted:
     from .settings import load_settings
 
+    source, path, git_origin = untrusted_source(strategy, **git)
     settings = load_settings()
     limits = SandboxLimits.from_settings(settings)
     if timeout is not None:
         limits = replace(limits, timeout=min(timeout, limits.timeout or timeout))
-    allowed = settings.untrusted.allowed_imports
-    request = {"mode": "resolve", "source": source, "name": name, "allowed_imports": list(allowed),
-               "symbols": symbols if symbols is None or isinstance(symbols, str) else list(symbols),
-               "start": _date(start), "end": _date(end), "timeframe": timeframe, "initial_cash": initial_cash,
-               "params": dict(params or {}), "risk": asdict(risk) if risk is not None else None,
-               "config": config.to_dict() if config is not None else None, "allow_demo": allow_demo,
-               "timeout": timeout}
-    run = run_sandboxed(__name__, request, {}, limits=limits)
+    return _Untrusted(source, path, git_origin, limits, settings.untrusted.allowed_imports)
+
+
+def _ask(code: _Untrusted, request: dict, files: dict[str, bytes] | None = None) -> dict:
+    """The worker's answer to ``request`` about ``code``; its error raised here."""
+    request = {"source": code.source, "name": code.name, "allowed_imports": list(code.allowed), **request}
+    run = run_sandboxed(__name__, request, files or {}, limits=code.limits)
     if run.response is None:
-        raise _stopped(run, name, limits)
+        raise _stopped(run, code.name, code.limits)
     if "error" in run.response:
         raise _error(run.response["error"])
-    spec = RunSpec.from_dict(run.response["spec"])
-    bars = _bars_for(spec, data)
-    result = run_contained_backtest(source, name, symbols=list(spec.symbols), start=spec.start, end=spec.end,
-                                    timeframe=spec.timeframe, params=spec.params, config=spec.config, bars=bars,
-                                    allowed_imports=allowed, limits=limits)
+    return run.response | {"isolation": run.isolation}
+
+
+def _resolved(code: _Untrusted, symbols, start, end, timeframe, initial_cash, params, risk, config, allow_demo,
+              timeout) -> RunSpec:
+    """The run's specification, resolved in the sandbox (the strategy's own defaults need its code)."""
+    answer = _ask(code, {
+        "mode": "resolve", "symbols": symbols if symbols is None or isinstance(symbols, str) else list(symbols),
+        "start": _date(start), "end": _date(end), "timeframe": timeframe, "initial_cash": initial_cash,
+        "params": dict(params or {}), "risk": asdict(risk) if risk is not None else None,
+        "config": config.to_dict() if config is not None else None, "allow_demo": allow_demo, "timeout": timeout})
+    return RunSpec.from_dict(answer["spec"])
+
+
+@contextlib.contextmanager
+def _kept_warnings(warnings_list: list[str]):
+    """Record the warnings of the block into ``warnings_list`` (first), and emit them too."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    warnings_list[:0] = list(dict.fromkeys(str(w.message) for w in caught))
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def backtest_untrusted(strategy, symbols=None, start: DateLike | None = None, end: DateLike | None = None,
+                       timeframe: str | None = None, initial_cash: float | None = None,
+                       params: Mapping[str, Any] | None = None, data: DataLike = None, *, risk=None, config=None,
+                       allow_demo: bool | None = None, timeout: float | None = None, **git) -> BacktestResult:
+    """``backtest(..., untrusted=True)``: resolve the run in the sandbox, load its bars here from the usual
+    sources (the sandbox reaches none), then run it in the sandbox on them."""
+    code = _untrusted(strategy, timeout, git)
+    noted: list[str] = []
+    with _kept_warnings(noted):
+        spec = _resolved(code, symbols, start, end, timeframe, initial_cash, params, risk, config, allow_demo,
+                         timeout)
+        bars = _bars_for(spec, data)
+    result = run_contained_backtest(code.source, code.name, symbols=list(spec.symbols), start=spec.start,
+                                    end=spec.end, timeframe=spec.timeframe, params=spec.params, config=spec.config,
+                                    bars=bars, allowed_imports=code.allowed, limits=code.limits)
+    result.warnings[:0] = noted
+    if result.spec is not None:
+        result.spec = code.ref(result.spec, data)
+    return result
+
+
+def sweep_untrusted(strategy, symbols=None, start: DateLike | None = None, end: DateLike | None = None,
+                    timeframe: str | None = None, param_grid: Mapping | None = None, *,
+                    initial_cash: float | None = None, data: DataLike = None, risk=None, config=None,
+                    metric: str = "sharpe_ratio", max_combinations: int | None = DEFAULT_MAX_COMBINATIONS,
+                    max_years: float | None = DEFAULT_MAX_YEARS,
+                    allow_demo: bool | None = None, timeout: float | None = None, **git):
+    """``sweep(..., untrusted=True)``: a bar-by-bar sweep run whole in the sandbox (one process: the sandbox
+    starts no others) on bars loaded here."""
+    from .sweeps.result import SweepResult
+
+    began = time.perf_counter()
+    code = _untrusted(strategy, timeout, git)
+    noted: list[str] = []
+    with _kept_warnings(noted):
+        spec = _resolved(code, symbols, start, end, timeframe, initial_cash, None, risk, config, allow_demo,
+                         timeout)
+        bars = _bars_for(spec, data)
+    files, bar_files = _bar_files(bars)
+    answer = _ask(code, {"mode": "sweep", "symbols": list(spec.symbols), "start": spec.start, "end": spec.end,
+                         "timeframe": spec.timeframe, "grid": {k: list(v) for k, v in (param_grid or {}).items()},
+                         "config": spec.config.to_dict(), "metric": metric, "max_combinations": max_combinations,
+                         "max_years": max_years, "bars": bar_files}, files)
+    result = SweepResult.from_dict(answer["sweep"], grid=answer["grid"], maximize=answer["maximize"])
+    result.warnings[:0] = noted
+    result.origin = code.ref(spec, data).origin
+    result.elapsed_seconds = time.perf_counter() - began  # what the caller waited, the sandbox's start included
+    if answer["isolation"] == "process":
+        result.warnings.append(PROCESS_ISOLATION_WARNING)
     return result
 
 
@@ -263,11 +339,25 @@ def _resolve(request: dict) -> dict:
     return {"spec": run.spec.to_dict()}
 
 
+def _sweep(request: dict) -> dict:
+    """The request's bar-by-bar sweep, in this one process (the sandbox starts no others)."""
+    from .sweeps import sweep
+
+    loaded = load_untrusted(request["source"], request["name"], allowed_imports=request["allowed_imports"])
+    limits = {key: request[key] for key in ("max_combinations", "max_years")}
+    result = sweep(loaded, symbols=request["symbols"], start=request["start"], end=request["end"],
+                   timeframe=request["timeframe"], param_grid=request["grid"], data=_read_bars(request["bars"]),
+                   config=BacktestConfig.from_dict(request["config"]), metric=request["metric"], mode="bar",
+                   max_workers=1, **limits)
+    return {"sweep": result.to_dict(), "grid": result.grid, "maximize": result.maximize}
+
+
 def _answer(request: dict) -> dict:
-    """Run the request's backtest here (inside the sandbox): ``{"result": payload}`` or ``{"error": ...}``."""
-    if request.get("mode") == "resolve":
+    """Run the request here (inside the sandbox): ``{"result": payload}`` or ``{"error": ...}``."""
+    mode = request.get("mode")
+    if mode in ("resolve", "sweep"):
         try:
-            return _resolve(request)
+            return _resolve(request) if mode == "resolve" else _sweep(request)
         except (StrategyError, InputError) as e:
             return {"error": _error_record(e)}
     try:

@@ -37,6 +37,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     sw.add_argument("--top", type=int, default=10, help="rows shown in the text report (default 10)")
     sw.add_argument("--json", action="store_true", help="print the guide's Sweep Response JSON instead of a table")
     add_git_options(sw)
+    sw.add_argument("--untrusted", action="store_true",
+                    help="code you did not write: validate it and sweep it bar by bar in the sandbox")
     sw.set_defaults(handler=run)
 
 
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         result = sweep(args.strategy, symbols=args.symbols, start=args.start, end=args.end, timeframe=args.timeframe,
                        param_grid=parse_grid(args.grid), initial_cash=args.cash, data=args.data, metric=args.metric,
                        mode=args.mode, max_workers=args.workers, allow_demo=args.allow_demo,
-                       timeout=args.timeout, **limits, **git_arguments(args))
+                       timeout=args.timeout, untrusted=args.untrusted, **limits, **git_arguments(args))
     result.warnings.extend(w for w in dict.fromkeys(str(w.message) for w in caught) if w not in result.warnings)
     print(result.to_json(indent=2) if args.json else result.report(top=args.top))
     return 0

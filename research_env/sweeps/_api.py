@@ -67,6 +67,7 @@ def sweep(
     strategy_path: str | None = None,
     offline: bool = False,
     progress: Progress | None = None,
+    untrusted: bool = False,
 ) -> SweepResult:
     """Backtest every combination of ``param_grid`` and return their metrics.
 
@@ -90,8 +91,18 @@ def sweep(
     ``progress(done, total)`` is called as combinations finish. Unset
     arguments, and the Git source (``git_repo``, ``git_branch``,
     ``git_commit``, ``strategy_path``, ``offline``), resolve as for
-    ``backtest()`` (see ``research_env.run_spec``).
+    ``backtest()`` (see ``research_env.run_spec``). ``untrusted=True`` treats
+    the strategy file as code you did not write: validated, and swept bar by
+    bar in one sandboxed process (``docs/untrusted_code.md``).
     """
+    if untrusted:
+        from ..contained import sweep_untrusted
+
+        limits = {"max_combinations": max_combinations, "max_years": max_years}
+        return sweep_untrusted(strategy, symbols, start, end, timeframe, param_grid, initial_cash=initial_cash,
+                               data=data, risk=risk, config=config, metric=metric, allow_demo=allow_demo,
+                               timeout=timeout, git_repo=git_repo, git_branch=git_branch, git_commit=git_commit,
+                               strategy_path=strategy_path, offline=offline, **limits)
     t0 = time.perf_counter()
     job = _prepare(strategy, symbols, start, end, timeframe, param_grid, initial_cash, risk, config, quantity,
                    mode, max_combinations, max_years, metric, data, allow_demo, timeout, progress,

@@ -181,6 +181,19 @@ class SweepResult:
         """``to_dict()`` as a JSON string."""
         return json.dumps(self.to_dict(), **kwargs)
 
+    @classmethod
+    def from_dict(cls, data: dict, *, grid: dict[str, list], maximize: bool = True) -> SweepResult:
+        """The result ``to_dict`` gave (a contained sweep's answer), with the ``grid`` it swept."""
+        from ..data import DataOrigin
+
+        return cls(strategy=data["strategy"], kind=data["kind"], symbols=list(data["symbols"]),
+                   timeframe=data["timeframe"], start=datetime.fromisoformat(data["start"]),
+                   end=datetime.fromisoformat(data["end"]), grid={k: list(v) for k, v in grid.items()},
+                   rows=list(data["results"]), elapsed_seconds=data["elapsed_seconds"], metric=data["metric"],
+                   maximize=maximize, risk_rules=list(data["risk_rules"]), data_sources=dict(data["data_sources"]),
+                   data_origins={s: DataOrigin(**o) for s, o in data["data_origins"].items()},
+                   benchmark_note=data["benchmark_note"], warnings=list(data["warnings"]), origin=data["origin"])
+
     def report(self, top: int = 10) -> str:
         """A plain-text summary: the best rows, how the risk rules were applied, warnings."""
         lines = []

@@ -264,7 +264,10 @@ def _answer(stdout: bytes) -> dict | None:
 
 def _environment(home: str, tmp: str) -> dict[str, str]:
     numeric = {key: value for key, value in os.environ.items() if key.startswith(_NUMERIC_ENV)}
-    return {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": tmp, "LANG": "C.UTF-8", **_ALLOCATOR_ENV, **numeric}
+    # numba's on-disk cache must be writable: the package folder is read-only here, so kernels cache in the
+    # private /tmp (and are compiled afresh per run when a run needs them).
+    return {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": tmp, "LANG": "C.UTF-8", "NUMBA_CACHE_DIR": f"{tmp}/numba",
+            **_ALLOCATOR_ENV, **numeric}
 
 
 @contextlib.contextmanager

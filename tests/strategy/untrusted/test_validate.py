@@ -156,3 +156,17 @@ def test_an_untrusted_backtest_from_the_command_line_runs_in_the_sandbox(real_st
     assert main(["backtest", *args]) == 0
     trusted = capsys.readouterr().out
     assert contained == trusted  # the same run, the same report: spec, origin, metrics, trades
+
+
+def test_an_untrusted_sweep_runs_bar_by_bar_in_the_sandbox_with_the_same_numbers(real_store):
+    import research_env
+
+    args = dict(symbols=["SPY"], start="2018-01-01", end="2020-01-01", timeframe="1d", data=real_store,
+                param_grid={"fast_period": [5, 10], "slow_period": [20, 30]})
+    contained = research_env.sweep(str(GUIDE["example_1"]), untrusted=True, **args)
+    trusted = research_env.sweep(str(GUIDE["example_1"]), mode="bar", max_workers=1, **args)
+
+    assert contained.kind == "bar-by-bar" and contained.total_combinations == 4
+    assert contained.rows == trusted.to_dict()["results"]  # every metric of every combination
+    assert contained.best["params"] == trusted.best["params"] == {"fast_period": 5, "slow_period": 20}
+    assert contained.origin == trusted.origin
