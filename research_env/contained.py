@@ -195,6 +195,17 @@ def _kept_warnings(warnings_list: list[str]):
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
+def _spec_and_bars(code: _Untrusted, symbols, start, end, timeframe, initial_cash, params, data, risk, config,
+                   allow_demo, timeout) -> tuple[RunSpec, BarData, list[str]]:
+    """The run resolved in the sandbox, its bars loaded here, and the warnings of both (for the result)."""
+    noted: list[str] = []
+    with _kept_warnings(noted):
+        spec = _resolved(code, symbols, start, end, timeframe, initial_cash, params, risk, config, allow_demo,
+                         timeout)
+        bars = _bars_for(spec, data)
+    return spec, bars, noted
+
+
 def backtest_untrusted(strategy, symbols=None, start: DateLike | None = None, end: DateLike | None = None,
                        timeframe: str | None = None, initial_cash: float | None = None,
                        params: Mapping[str, Any] | None = None, data: DataLike = None, *, risk=None, config=None,
@@ -202,11 +213,8 @@ def backtest_untrusted(strategy, symbols=None, start: DateLike | None = None, en
     """``backtest(..., untrusted=True)``: resolve the run in the sandbox, load its bars here from the usual
     sources (the sandbox reaches none), then run it in the sandbox on them."""
     code = _untrusted(strategy, timeout, git)
-    noted: list[str] = []
-    with _kept_warnings(noted):
-        spec = _resolved(code, symbols, start, end, timeframe, initial_cash, params, risk, config, allow_demo,
-                         timeout)
-        bars = _bars_for(spec, data)
+    spec, bars, noted = _spec_and_bars(code, symbols, start, end, timeframe, initial_cash, params, data, risk,
+                                       config, allow_demo, timeout)
     result = run_contained_backtest(code.source, code.name, symbols=list(spec.symbols), start=spec.start,
                                     end=spec.end, timeframe=spec.timeframe, params=spec.params, config=spec.config,
                                     bars=bars, allowed_imports=code.allowed, limits=code.limits)
@@ -228,11 +236,8 @@ def sweep_untrusted(strategy, symbols=None, start: DateLike | None = None, end: 
 
     began = time.perf_counter()
     code = _untrusted(strategy, timeout, git)
-    noted: list[str] = []
-    with _kept_warnings(noted):
-        spec = _resolved(code, symbols, start, end, timeframe, initial_cash, None, risk, config, allow_demo,
-                         timeout)
-        bars = _bars_for(spec, data)
+    spec, bars, noted = _spec_and_bars(code, symbols, start, end, timeframe, initial_cash, None, data, risk,
+                                       config, allow_demo, timeout)
     files, bar_files = _bar_files(bars)
     answer = _ask(code, {"mode": "sweep", "symbols": list(spec.symbols), "start": spec.start, "end": spec.end,
                          "timeframe": spec.timeframe, "grid": {k: list(v) for k, v in (param_grid or {}).items()},
