@@ -18,7 +18,7 @@ import io
 import time
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -59,7 +59,6 @@ PROCESS_ISOLATION_WARNING = 'contained with resource limits only (isolation = "p
 
 #: The errors the worker's answer names that come back as their own class; the rest of the family as InputError.
 _ERRORS = {cls.__name__: cls for cls in (UntrustedCodeError, StrategyLoadError, ParameterError, BarDataError)}
-_PLAIN = (bool, int, float, str, type(None))
 
 
 def run_contained_backtest(source: str, name: str, *, symbols: Iterable[str] | str | None, start: DateLike | None,
@@ -376,7 +375,7 @@ def _answer(request: dict) -> dict:
         if isinstance(e.__cause__, MemoryError):
             raise e.__cause__ from None  # the sandbox reports the memory limit
         return {"error": _error_record(e)}
-    return {"result": _payload(result)}
+    return {"result": result.to_payload()}
 
 
 def _error_record(error: StrategyError | InputError) -> dict:
@@ -397,41 +396,6 @@ def _read_bars(spec: dict) -> BarData:
         if entry["gaps"]:
             gaps[symbol] = tuple(SessionGap(*gap) for gap in entry["gaps"])
     return BarData(frames=frames, origins=origins, timeframe=spec["timeframe"], gaps=gaps)
-
-
-def _payload(result: BacktestResult) -> dict:
-    """``result.to_dict()`` plus what ``BacktestResult.from_dict`` needs besides."""
-    return {
-        **result.to_dict(),
-        "strategy_class": result.strategy_class,
-        "config": result.config.to_dict(),
-        "variables": {k: v if isinstance(v, _PLAIN) else str(v) for k, v in result.variables.items()},
-        "equity": _series(result.equity),
-        "drawdown": _series(result.drawdown),
-        "benchmark": _series(result.benchmark) if result.benchmark is not None else None,
-        "closes": {symbol: _series(close) for symbol, close in result.closes.items()},
-        "fills": [_record(fill) for fill in result.fills],
-        "orders": [_record(order) for order in result.orders],
-    }
-
-
-def _series(series: pd.Series) -> dict:
-    return {"name": series.name, "dtype": str(series.dtype), "index_name": series.index.name,
-            "index_dtype": str(series.index.dtype), "index": [t.isoformat() for t in series.index],
-            "values": series.tolist()}
-
-
-def _record(item) -> dict:
-    """A ``Fill`` or ``Order`` as plain data: times in ISO form, enums as their text."""
-    record = {}
-    for spec in fields(item):
-        value = getattr(item, spec.name)
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, str):
-            value = str(value)  # an enum member as its text
-        record[spec.name] = value
-    return record
 
 
 def _iso(value: datetime | None) -> str | None:

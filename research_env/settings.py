@@ -43,6 +43,21 @@ Both files are TOML with one table per section; every key is optional::
     timeout = 300                  # wall-clock seconds one contained run may take
     max_output_mb = 64             # the most a contained run may send back
 
+    [service]
+    host = "127.0.0.1"             # `research-env serve` binds here (another address warns without TLS)
+    port = 8765
+    workers = 2                    # worker processes running tasks (a crash kills a worker, not the server)
+    dask_scheduler = "none"        # a Dask scheduler address runs tasks on that cluster instead
+    token = "none"                 # the API token; "none": generated at first start, kept in the data folder
+    max_combinations = 500         # the guide's sweep limit, set by the operator (a request cannot raise it)
+    max_years = 3                  # the guide's date-range limit of a sweep
+    task_timeout = 600             # seconds one task may run; "none": no limit
+    keep_results = 1000            # finished tasks kept (the oldest dropped)
+    keep_days = 30                 # finished tasks older than this are dropped; "none": kept
+    git_schemes = ["https", "ssh"] # URL schemes a request's git_repo may use (file:// and paths never)
+    max_request_kb = 1024          # the largest request body accepted
+    cors_origins = []              # origins allowed to call the API from a browser (closed by default)
+
 The default chain is ``postgres`` (when ``pg.dsn`` is set), ``s3`` (when
 ``s3.bucket`` is set), ``local``, ``demo``. Three keys have short environment
 names besides the long ones: ``RESEARCH_ENV_DATA`` (``data.folder``),
@@ -78,6 +93,7 @@ __all__ = [
     "PostgresSettings",
     "S3Settings",
     "ScheduleSettings",
+    "ServiceSettings",
     "Settings",
     "UntrustedSettings",
     "load_settings",
@@ -105,7 +121,7 @@ def _positive_int(value: Any, where: str) -> int:
     return value
 
 
-def _seconds_or_none(value: Any, where: str) -> float | None:
+def _amount_or_none(value: Any, where: str, unit: str = "seconds") -> float | None:
     if isinstance(value, str):
         text = value.strip().lower()
         if text in _NONE_WORDS:
@@ -113,10 +129,14 @@ def _seconds_or_none(value: Any, where: str) -> float | None:
         try:
             value = float(text)
         except ValueError:
-            raise InputError(f'{where} must be a number of seconds or "none" (no limit), got {value!r}') from None
+            raise InputError(f'{where} must be a number of {unit} or "none" (no limit), got {value!r}') from None
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
-        raise InputError(f'{where} must be a positive number of seconds or "none" (no limit), got {value!r}')
+        raise InputError(f'{where} must be a positive number of {unit} or "none" (no limit), got {value!r}')
     return float(value)
+
+
+def _seconds_or_none(value: Any, where: str) -> float | None:
+    return _amount_or_none(value, where)
 
 
 def _boolean(value: Any, where: str) -> bool:
@@ -254,6 +274,41 @@ class UntrustedSettings:
     max_output_mb: int = _setting(64, _positive_int)
 
 
+def _name_list(value: Any, where: str) -> tuple[str, ...]:
+    """Plain names (URL schemes, origins), from a list or a comma-separated string."""
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise InputError(f"{where} must be a list of names, e.g. [\"https\", \"ssh\"], got {value!r}")
+    return tuple(item.strip() for item in value)
+
+
+def _port(value: Any, where: str) -> int:
+    port = _positive_int(value, where)
+    if port > 65535:
+        raise InputError(f"{where} must be a TCP port (1-65535), got {port}")
+    return port
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """The backtest service (``[service]``); see the module's docstring for each key."""
+
+    host: str = _setting("127.0.0.1", lambda value, where: _text_or_none(value, where) or "127.0.0.1")
+    port: int = _setting(8765, _port)
+    workers: int = _setting(2, _positive_int)
+    dask_scheduler: str | None = _setting(None, _text_or_none)
+    token: str | None = _setting(None, _text_or_none, secret=True)
+    max_combinations: int = _setting(500, _positive_int)
+    max_years: float | None = _setting(3.0, lambda value, where: _amount_or_none(value, where, "years"))
+    task_timeout: float | None = _setting(600.0, _seconds_or_none)
+    keep_results: int = _setting(1000, _positive_int)
+    keep_days: float | None = _setting(30.0, lambda value, where: _amount_or_none(value, where, "days"))
+    git_schemes: tuple[str, ...] = _setting(("https", "ssh"), _name_list)
+    max_request_kb: int = _setting(1024, _positive_int)
+    cors_origins: tuple[str, ...] = _setting((), lambda value, where: _name_list(value, where) if value else ())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of research-env, one frozen dataclass per section."""
@@ -263,6 +318,7 @@ class Settings:
     pg: PostgresSettings = field(default_factory=PostgresSettings)
     s3: S3Settings = field(default_factory=S3Settings)
     untrusted: UntrustedSettings = field(default_factory=UntrustedSettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
 
 
 def user_config_path(environ: Mapping[str, str] | None = None) -> Path:

@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("run spec", ("research_env.run_spec", "research_env.run_options")),
     ("entry points", ("research_env.api", "research_env.sweeps", "research_env.contained")),
     ("doors", ("research_env.notebook", "research_env.commands", "research_env.cli", "research_env.batch",
-               "research_env.assistant", "research_env.__main__")),
+               "research_env.assistant", "research_env.service", "research_env.client", "research_env.__main__")),
 )
 
 #: The layer whose members stand side by side and may import each other only along ``DOOR_IMPORTS``.
@@ -50,6 +50,7 @@ DOOR_IMPORTS: dict[tuple[str, str], str] = {
     ("research_env.commands", "research_env.batch"): "lazy",  # `research-env run` / `schedule`
     ("research_env.commands", "research_env.notebook"): "lazy",
     ("research_env.commands", "research_env.assistant"): "lazy",  # `research-env ai` / `mcp`
+    ("research_env.commands", "research_env.service"): "lazy",  # `research-env serve`
 }
 
 #: The only imports allowed to look up a layer: results draw themselves in Jupyter through the notebook's report,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -155,6 +155,23 @@ class BacktestResult:
     def to_json(self, **kwargs) -> str:
         """``to_dict()`` as a JSON string."""
         return json.dumps(self.to_dict(), **kwargs)
+
+    def to_payload(self) -> dict:
+        """``to_dict()`` plus everything ``from_dict`` rebuilds the result from (series, fills, orders, config):
+        how a result crosses a process boundary (the sandbox, the service) as JSON, never as pickle."""
+        plain = (bool, int, float, str, type(None))
+        return {
+            **self.to_dict(),
+            "strategy_class": self.strategy_class,
+            "config": self.config.to_dict(),
+            "variables": {k: v if isinstance(v, plain) else str(v) for k, v in self.variables.items()},
+            "equity": _encode_series(self.equity),
+            "drawdown": _encode_series(self.drawdown),
+            "benchmark": _encode_series(self.benchmark) if self.benchmark is not None else None,
+            "closes": {symbol: _encode_series(close) for symbol, close in self.closes.items()},
+            "fills": [_encode_record(fill) for fill in self.fills],
+            "orders": [_encode_record(order) for order in self.orders],
+        }
 
     @classmethod
     def from_dict(cls, payload: dict, *, spec: RunSpec | None = None) -> BacktestResult:
@@ -317,3 +334,22 @@ def describe_origin(origin: dict) -> str:
     ref = f" {origin['branch']}" if origin.get("branch") else ""
     dirty = "" if origin.get("clean", True) else " (uncommitted changes in the local copy were not used)"
     return f"{origin['repository']} @{ref} {origin['commit'][:12]} {origin['path']}{dirty}"
+
+
+def _encode_series(series: pd.Series) -> dict:
+    return {"name": series.name, "dtype": str(series.dtype), "index_name": series.index.name,
+            "index_dtype": str(series.index.dtype), "index": [t.isoformat() for t in series.index],
+            "values": series.tolist()}
+
+
+def _encode_record(item) -> dict:
+    """A ``Fill`` or ``Order`` as plain data: times in ISO form, enums as their text."""
+    record = {}
+    for spec in fields(item):
+        value = getattr(item, spec.name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, str):
+            value = str(value)  # an enum member as its text
+        record[spec.name] = value
+    return record
