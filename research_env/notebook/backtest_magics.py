@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
@@ -35,6 +36,8 @@ class BacktestMagics(Magics):
     @argument("--interactive", action="store_true",
               help="show sliders for the strategy's parameters and re-run on change (returns the explorer)")
     @argument("--quiet", action="store_true", help="return the result without displaying the report")
+    @argument("--untrusted", action="store_true",
+              help="a strategy file you did not write: validate it and run it in the sandbox")
     @line_magic
     def backtest(self, line: str):
         """Backtest a strategy bar by bar on the local store (synthetic demo bars when it has none).
@@ -59,6 +62,9 @@ class BacktestMagics(Magics):
                   "timeout": args.timeout}
         with input_errors():
             params = parse_pairs(args.param, "--param")
+        if args.interactive and args.untrusted:
+            raise UsageError("--interactive re-runs the strategy in this kernel; untrusted code runs only in the "
+                             "sandbox: drop one of --interactive and --untrusted")
         if args.interactive:
             from .widgets import interact
 
@@ -67,7 +73,7 @@ class BacktestMagics(Magics):
                     strategy = _checked_out(args, strategy)
                 explorer = interact(strategy, params=params, **kwargs)
             return _show(explorer, args.quiet)
-        result = run_backtest(strategy, params=params, **kwargs, **git_source(args))
+        result = run_backtest(strategy, params=params, untrusted=args.untrusted, **kwargs, **git_source(args))
         return _show(result, args.quiet)
 
 

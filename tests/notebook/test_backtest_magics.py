@@ -143,3 +143,18 @@ def test_demo_option_lets_synthetic_bars_stand_in_next_to_real_ones(ip, unique, 
     outcome = run_cell(ip, f"r = %backtest {unique} --symbols APPL {RANGE} --quiet --demo")
     assert outcome.success, outcome.error_in_exec
     assert ip.user_ns["r"].data_sources == {"APPL": "demo"}
+
+
+def test_untrusted_runs_the_strategy_file_in_the_sandbox(ip, real_store):
+    from tests.conftest import REPO_ROOT
+
+    path = REPO_ROOT / "strategies" / "dual_ma_crossover.py"
+    line = f"{path} --symbols SPY --start 2019-01-01 --end 2020-01-01 --data {real_store} --quiet"
+    outcome = run_cell(ip, f"contained = %backtest {line} --untrusted\ntrusted = %backtest {line}")
+    assert outcome.success, outcome.error_in_exec
+    contained, trusted = ip.user_ns["contained"], ip.user_ns["trusted"]
+    assert contained.to_dict() == trusted.to_dict() and contained.equity.equals(trusted.equity)
+
+    refused = run_cell(ip, f"%backtest {line} --untrusted --interactive")
+    assert isinstance(refused.error_in_exec, UsageError)
+    assert "drop one of --interactive and --untrusted" in str(refused.error_in_exec)
