@@ -28,7 +28,8 @@ def portable_strategy(loaded: LoadedStrategy):
     """What a worker process rebuilds the strategy from: the file of a strategy loaded from a file (a worker
     loads it through the same loader and cache), otherwise the class itself (pickled by reference)."""
     if loaded.kind == "file" and loaded.path is not None:
-        return ("file", str(loaded.path), loaded.digest)
+        # the file's own digest: a name's entry digests it together with its vectorized twin
+        return ("file", str(loaded.path), load_strategy(loaded.path).digest)
     return ("class", loaded.bar_class(), loaded.digest)
 
 

@@ -34,6 +34,12 @@ def test_local_processes_give_backtests_numbers():
     assert sorted(done)[-1] == 4
 
 
+def test_a_name_with_a_vectorized_twin_sweeps_bar_by_bar_on_processes():
+    # the name's entry digests both files; the workers check the bar-by-bar file's own digest
+    result = sweep("dual_ma_crossover", *ARGS, data=FRAMES, config=CONFIG, mode="bar", max_workers=2)
+    check_against_backtest(result, guide_class("dual_ma_crossover"))
+
+
 def test_any_concurrent_futures_executor_can_run_it():
     with cf.ThreadPoolExecutor(max_workers=2) as pool:
         result = sweep(guide_class("dual_ma_crossover"), *ARGS, data=FRAMES, config=CONFIG, executor=pool)
