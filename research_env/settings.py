@@ -54,7 +54,7 @@ Both files are TOML with one table per section; every key is optional::
     task_timeout = 600             # seconds one task may run; "none": no limit
     keep_results = 1000            # finished tasks kept (the oldest dropped)
     keep_days = 30                 # finished tasks older than this are dropped; "none": kept
-    git_schemes = ["https", "ssh"] # URL schemes a request's git_repo may use (file:// and paths never)
+    git_schemes = ["https", "ssh"] # URL schemes a request's git_repo may use (file:// and paths: only if "file")
     max_request_kb = 1024          # the largest request body accepted
     cors_origins = []              # origins allowed to call the API from a browser (closed by default)
 

@@ -51,6 +51,7 @@ DOOR_IMPORTS: dict[tuple[str, str], str] = {
     ("research_env.commands", "research_env.notebook"): "lazy",
     ("research_env.commands", "research_env.assistant"): "lazy",  # `research-env ai` / `mcp`
     ("research_env.commands", "research_env.service"): "lazy",  # `research-env serve`
+    ("research_env.client", "research_env.notebook"): "lazy",  # the client shows the local runs' progress bar
 }
 
 #: The only imports allowed to look up a layer: results draw themselves in Jupyter through the notebook's report,

@@ -6,7 +6,7 @@ full ``BacktestResult``. Kernels live in ``nb.py``; codes in ``enums.py``.
 """
 
 from ..run_spec import DEFAULT_MAX_COMBINATIONS, DEFAULT_MAX_YEARS
-from ._api import risk_notes, sweep, vectorized_backtest, walk_forward
+from ._api import check_years, risk_notes, sweep, vectorized_backtest, walk_forward
 from ._errors import GridError, SignalError, SweepError
 from ._grid import check_grid, expand_grid, parse_grid, parse_values
 from .result import SweepResult, WalkForwardResult
@@ -20,6 +20,7 @@ __all__ = [
     "SweepResult",
     "WalkForwardResult",
     "check_grid",
+    "check_years",
     "expand_grid",
     "parse_grid",
     "parse_values",

@@ -389,7 +389,7 @@ def _prepare(strategy, symbols, start, end, timeframe, param_grid, initial_cash,
     if quantity is not None and not job.config.fractional_shares and float(quantity) != int(quantity):
         raise SweepError(f"`quantity`={quantity!r} is not a whole number of shares; round it, or allow fractions "
                          "with config=BacktestConfig(fractional_shares=True)")
-    _check_years(job.start, job.end, spec.max_years)
+    check_years(job.start, job.end, spec.max_years)
     if allow_empty and not param_grid:
         job.grid, job.combos = {}, [{}]
     else:
@@ -402,7 +402,8 @@ def _prepare(strategy, symbols, start, end, timeframe, param_grid, initial_cash,
     return job
 
 
-def _check_years(start: pd.Timestamp, end: pd.Timestamp, max_years: float | None) -> None:
+def check_years(start: pd.Timestamp, end: pd.Timestamp, max_years: float | None) -> None:
+    """``SweepError`` when ``[start, end)`` spans more than ``max_years`` (the guide's 3-year limit of a sweep)."""
     if max_years is None:
         return
     if float(max_years).is_integer():

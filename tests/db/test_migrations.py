@@ -21,8 +21,8 @@ from research_env.errors import InputError
 from research_env.settings import PostgresSettings, Settings
 from tests.postgres_server import PASSWORD
 
-HEAD = "0002_ai_strategies"
-REVISIONS = ["0001_bars", HEAD]
+HEAD = "0003_service_tasks"
+REVISIONS = ["0001_bars", "0002_ai_strategies", HEAD]
 LISTED = ", ".join(REVISIONS)
 
 
@@ -83,6 +83,10 @@ def test_init_creates_bars_keyed_by_symbol_timeframe_and_close_and_a_second_upgr
     columns = {c["name"]: c for c in schema.get_columns("bars")}
     assert list(columns) == ["symbol", "timeframe", "ts", "open", "high", "low", "close", "volume", "source"]
     assert not any(c["nullable"] for c in columns.values())
+    tasks = {c["name"]: c["nullable"] for c in schema.get_columns("service_tasks")}
+    assert tasks == {"id": False, "kind": False, "status": False, "progress": False, "request": False,
+                     "report": True, "error": True, "created_at": False, "started_at": True, "finished_at": True}
+    assert schema.get_pk_constraint("service_tasks")["constrained_columns"] == ["id"]
     assert PASSWORD not in after.url and PASSWORD not in str(after)
 
 
