@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
 from ._auth import UNAUTHORIZED
@@ -78,11 +78,11 @@ def list_tasks(service: Shared, status: Status | None = None, page: Annotated[in
 
 
 @router.get("/api/backtest/{task_id}", summary="A task's status, progress and, once done, its report")
-def get_task(task_id: str, service: Shared) -> dict:
-    task = service.store.get(task_id)
-    if task is None:
+def get_task(task_id: str, service: Shared) -> Response:
+    text = service.store.get_json(task_id)
+    if text is None:
         raise _unknown(task_id)
-    return task
+    return Response(text, media_type="application/json")
 
 
 @router.delete("/api/backtest/{task_id}", summary="Cancel a queued or running task")

@@ -73,3 +73,15 @@ def test_the_service_runs_on_postgresql(make_client, postgres_dsn):
     assert task["status"] == "done" and task["report"]["metrics"]["trading_days"] == 250
     assert client.get("/api/backtest", headers=AUTH).json()["total"] == 1
     assert TaskStore(postgres_dsn).get(task["task_id"])["report"] == task["report"]
+
+
+
+def test_the_json_of_a_task_is_its_object_with_the_stored_report_spliced_in(store):
+    import json
+
+    task_id = store.add("backtest", REQUEST)
+    assert json.loads(store.get_json(task_id)) == store.get(task_id)  # "report": null
+    store.start(task_id)
+    store.finish(task_id, "done", report='{"metrics": {"sharpe_ratio": 1.25}, "trades": []}')
+    assert json.loads(store.get_json(task_id)) == store.get(task_id)
+    assert store.get_json("f" * 32) is None
