@@ -52,6 +52,7 @@ DOOR_IMPORTS: dict[tuple[str, str], str] = {
     ("research_env.commands", "research_env.assistant"): "lazy",  # `research-env ai` / `mcp`
     ("research_env.commands", "research_env.service"): "lazy",  # `research-env serve`
     ("research_env.client", "research_env.notebook"): "lazy",  # the client shows the local runs' progress bar
+    ("research_env.service", "research_env.notebook"): "lazy",  # the page's figures: the notebook report's module
 }
 
 #: The only imports allowed to look up a layer: results draw themselves in Jupyter through the notebook's report,

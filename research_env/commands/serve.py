@@ -6,6 +6,7 @@ import argparse
 import copy
 import ipaddress
 import logging
+import os
 import re
 import sys
 from dataclasses import fields, replace
@@ -47,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     host = f"[{service.host}]" if ":" in service.host else service.host
     where = (f"on the Dask cluster at {service.dask_scheduler}" if service.dask_scheduler
              else f"in up to {service.workers} worker processes")
-    print(f"research-env serve: http://{host}:{service.port}/?token={app.state.service.token}", flush=True)
+    # A token handed over in the environment (JupyterLab's proxy does so) belongs to the launcher: not printed.
+    shown = "***" if args.token is None and "RESEARCH_ENV_SERVICE_TOKEN" in os.environ else app.state.service.token
+    print(f"research-env serve: http://{host}:{service.port}/?token={shown}", flush=True)
     print(f"  API docs: http://{host}:{service.port}/docs; tasks run {where}", flush=True)
     if not _loopback(service.host):
         print(f"research-env serve: warning: {service.host} is reachable from other machines and this server has no "

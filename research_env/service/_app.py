@@ -16,6 +16,7 @@ from . import _progress, _routes
 from ._auth import service_token
 from ._body_limit import BodyLimit
 from ._errors import install_error_handlers
+from ._page import mount_page
 from ._service import Service
 from ._store import TaskStore
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, data_folder: str | os.PathLike 
     install_error_handlers(app)
     app.include_router(_routes.router)
     app.include_router(_progress.router)
+    mount_page(app)
     if settings.service.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.service.cors_origins),
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])

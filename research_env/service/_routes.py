@@ -8,7 +8,9 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
 from ._auth import UNAUTHORIZED
+from ._catalog import strategy_catalog
 from ._errors import ServiceError
+from ._figure import figure_json
 from ._models import BacktestRequest, CacheClearRequest, SweepRequest
 from ._service import Service
 from ._store import STATUSES
@@ -37,11 +39,6 @@ Status = Literal[STATUSES]
 
 router = APIRouter(dependencies=[Depends(require_token)])
 _CREATED = {202: {"description": '{"task_id": "<hex>"}: the task is stored, queued to run'}}
-
-
-@router.get("/", summary="Check the token; the API is described at /docs")
-def index() -> dict:
-    return {"service": "research-env backtests", "docs": "/docs", "openapi": "/openapi.json"}
 
 
 @router.post("/api/backtest", status_code=202, responses=_CREATED, summary="Start a backtest")
@@ -83,6 +80,22 @@ def get_task(task_id: str, service: Shared) -> Response:
     if text is None:
         raise _unknown(task_id)
     return Response(text, media_type="application/json")
+
+
+@router.get("/api/backtest/{task_id}/figure", summary="A done task's plotly figure (the notebook report's)")
+def get_figure(task_id: str, service: Shared) -> Response:
+    task = service.store.get(task_id)
+    if task is None:
+        raise _unknown(task_id)
+    if task["status"] != "done":
+        raise ServiceError(409, f"task {task_id} is `{task['status']}`: its figure is drawn once it is `done` "
+                                f"(follow /ws/backtest/{task_id})", "task_id")
+    return Response(figure_json(task), media_type="application/json")
+
+
+@router.get("/api/strategies", summary="The server's strategies, their parameters and defaults")
+def list_strategies() -> dict:
+    return {"strategies": strategy_catalog()}
 
 
 @router.delete("/api/backtest/{task_id}", summary="Cancel a queued or running task")

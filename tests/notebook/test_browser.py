@@ -23,6 +23,7 @@ under CI (``CI`` set), where their absence fails the test. Real bars from
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -130,8 +131,9 @@ def lab(tmp_path_factory, store):
             server.kill()
 
 
-@pytest.fixture()
-def page(lab):
+@contextlib.contextmanager
+def chromium():
+    """Debian's chromium driven by Playwright (never a downloaded browser), closed at the end."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -139,11 +141,16 @@ def page(lab):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            yield tab
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture()
+def page(lab):
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": 1400, "height": 1000})
 
 
 def _open(page, lab, name: str) -> None:
