@@ -75,8 +75,10 @@ def run_backtest(
                        Field(min_length=1, description="tickers, e.g. [\"SPY\"] (default: the strategy's own)")] = None,
     start: Annotated[date | None, Field(description="first session, YYYY-MM-DD (default: a year before end)")] = None,
     end: Annotated[date | None, Field(description="end date, exclusive, YYYY-MM-DD (default: today)")] = None,
-    timeframe: Annotated[Literal[TIMEFRAMES], Field(description="bar size")] = "1d",
-    initial_cash: Annotated[float | None, Field(gt=0, description="starting cash (default 100000)")] = None,
+    timeframe: Annotated[Literal[TIMEFRAMES] | None,
+                         Field(description="bar size (default: the strategy's own, else 1d)")] = None,
+    initial_cash: Annotated[float | None, Field(gt=0, description="starting cash (default: the strategy's own, "
+                                                                  "else 100000)")] = None,
     params: Annotated[dict[str, Any] | None,
                       Field(description="strategy parameters to override, e.g. {\"fast_period\": 5}")] = None,
     allow_demo: Annotated[bool | None, Field(description="true: synthetic demo bars allowed, false: never; "

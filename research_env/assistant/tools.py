@@ -72,7 +72,7 @@ def create_strategy(user_id: str, name: str, source: str) -> dict[str, Any]:
 
 
 def run_backtest(strategy_id: int, symbols: list[str] | str | None = None, start: str | date | None = None,
-                 end: str | date | None = None, timeframe: str | None = "1d", initial_cash: float | None = None,
+                 end: str | date | None = None, timeframe: str | None = None, initial_cash: float | None = None,
                  params: Mapping[str, Any] | None = None, *, allow_demo: bool | None = None) -> dict[str, Any]:
     """Backtest strategy ``strategy_id`` contained (``research_env.backtest(..., untrusted=True)``), store the
     result (the ``MAX_RESULTS`` newest are kept) and turn a draft into ``tested``.

@@ -33,7 +33,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     backtest.add_argument("--symbols", help="comma-separated tickers, e.g. SPY,QQQ (default: the strategy's own)")
     backtest.add_argument("--start", help="first session date, e.g. 2023-01-01 (default: a year before --end)")
     backtest.add_argument("--end", help="end date, exclusive (default: today)")
-    backtest.add_argument("--timeframe", default="1d", help="1m, 5m, 15m, 30m, 1h or 1d (default: 1d)")
+    backtest.add_argument("--timeframe", help="1m, 5m, 15m, 30m, 1h or 1d (default: the strategy's own, else 1d)")
     backtest.add_argument("--cash", type=float, default=None, help="initial cash (default: 100000)")
     backtest.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                           help="override a strategy parameter; repeat for several")
