@@ -115,8 +115,8 @@ def untrusted_source(strategy, *, git_repo: str | None = None, git_branch: str |
         path, origin = Path(checkout.file), checkout.origin
     elif isinstance(strategy, str | Path) and (str(strategy).endswith(".py") or "/" in str(strategy)):
         path = Path(strategy).expanduser()
-    elif isinstance(strategy, str) and available_strategies().get(strategy, "registered") != "registered":
-        path = Path(available_strategies()[strategy])
+    elif isinstance(strategy, str) and (found := available_strategies().get(strategy, "registered")) != "registered":
+        path = Path(found)
     else:
         raise InputError(f"`untrusted=True` runs the text of a strategy file, never code already loaded: pass a .py "
                          f"path, a strategy name on the search path, or git_repo=..., not {strategy!r}")

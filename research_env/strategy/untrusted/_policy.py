@@ -20,6 +20,7 @@ __all__ = [
     "BLOCKED_MODULES",
     "UntrustedCodeError",
     "allowed_modules",
+    "from_import_refusal",
     "import_refusal",
     "restricted_builtins",
 ]
@@ -73,6 +74,15 @@ def import_refusal(name: str, allowed: Iterable[str]) -> str | None:
             f'`[untrusted] allowed_imports = ["{name}"]` in research-env.toml')
 
 
+def from_import_refusal(module: str, names, allowed: Iterable[str]) -> str | None:
+    """Why ``from module import names`` is refused (``None``: allowed): ``module`` is allowed, or every name is an
+    allowed submodule of it (``from core import models``)."""
+    refusal = import_refusal(module, allowed)
+    if refusal is not None and names and all(import_refusal(f"{module}.{name}", allowed) is None for name in names):
+        return None
+    return refusal
+
+
 def _public_view(module: types.ModuleType, allowed: tuple[str, ...], seen: dict) -> types.ModuleType:
     """``module`` with only its public names; the modules it holds appear only when allowed (as views too), so
     ``dataclasses.sys`` or ``collections._sys`` lead nowhere."""
@@ -99,15 +109,14 @@ def _check_import(name: str, fromlist, level: int, allowed: tuple[str, ...]) -> 
     private = [item for item in items if item.startswith("_") or item == "*"]
     if private:
         raise UntrustedCodeError(f"`from {name} import {private[0]}`: private names and `*` are refused")
-    refusal = import_refusal(name, allowed)
-    if refusal is not None and items and all(import_refusal(f"{name}.{item}", allowed) is None for item in items):
-        refusal = None  # `from core import models`: each name is an allowed module
+    refusal = from_import_refusal(name, items, allowed)
     if refusal is not None:
         raise UntrustedCodeError(f"import refused: {refusal}")
 
 
 def _guarded_import(allowed: tuple[str, ...]):
     real_import = builtins.__import__
+    views: dict = {}  # one public view per module, however often the strategy imports it (e.g. in on_bar)
 
     def guarded(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002 - __import__'s signature
         _check_import(name, fromlist, level, allowed)
@@ -116,7 +125,7 @@ def _guarded_import(allowed: tuple[str, ...]):
             for item in fromlist:  # a submodule named in fromlist is imported here, as Python would
                 if not hasattr(module, item) and import_refusal(f"{name}.{item}", allowed) is None:
                     real_import(f"{name}.{item}")
-        return _public_view(module, allowed, {})
+        return _public_view(module, allowed, views)
 
     return guarded
 

@@ -9,7 +9,7 @@ import ast
 import string
 from typing import NamedTuple
 
-from ._policy import BLOCKED_BUILTINS, import_refusal
+from ._policy import BLOCKED_BUILTINS, from_import_refusal, import_refusal
 
 __all__ = ["Problem", "builtin_problems", "import_problems"]
 
@@ -36,32 +36,31 @@ def _dunder(name: str) -> bool:
     return len(name) > 4 and name.startswith("__") and name.endswith("__")
 
 
+def _from_import_problems(node: ast.ImportFrom, allowed: tuple[str, ...]) -> list[Problem]:
+    if node.level:
+        return [Problem(node.lineno, "." * node.level + (node.module or ""),
+                        "relative imports are refused: an untrusted strategy is one file")]
+    base = node.module or ""
+    problems = [Problem(node.lineno, f"{base}.{alias.name}",
+                        f"`from {base} import {alias.name}`: private names and `*` are refused")
+                for alias in node.names if alias.name.startswith("_") or alias.name == "*"][:1]
+    refusal = from_import_refusal(base, [alias.name for alias in node.names], allowed)
+    if refusal is not None:
+        problems.append(Problem(node.lineno, base, f"import refused: {refusal}"))
+    return problems
+
+
 def import_problems(tree: ast.Module, allowed: tuple[str, ...]) -> list[Problem]:
     """Every ``import``/``from ... import`` of a module untrusted code may not use."""
     problems = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
+            for alias in node.names:
+                refusal = import_refusal(alias.name, allowed)
+                if refusal is not None:
+                    problems.append(Problem(node.lineno, alias.name, f"import refused: {refusal}"))
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                problems.append(Problem(node.lineno, "." * node.level + (node.module or ""),
-                                        "relative imports are refused: an untrusted strategy is one file"))
-                continue
-            base = node.module or ""
-            private = [alias.name for alias in node.names if alias.name.startswith("_") or alias.name == "*"]
-            if private:
-                problems.append(Problem(node.lineno, f"{base}.{private[0]}",
-                                        f"`from {base} import {private[0]}`: private names and `*` are refused"))
-            refusal = import_refusal(base, allowed)
-            if refusal is not None and all(import_refusal(f"{base}.{a.name}", allowed) is None for a in node.names):
-                continue
-            names = [base]
-        else:
-            continue
-        for name in names:
-            refusal = import_refusal(name, allowed)
-            if refusal is not None:
-                problems.append(Problem(node.lineno, name, f"import refused: {refusal}"))
+            problems.extend(_from_import_problems(node, allowed))
     return problems
 
 
