@@ -22,7 +22,9 @@ __all__ = [
     "N_METRICS",
     "N_RULES",
     "RULES",
+    "STATE_DT",
     "STATUS_DUPLICATE_UNVERIFIED",
+    "SYMBOL_DT",
     "CfgField",
     "Metric",
     "Rule",
@@ -120,6 +122,26 @@ DUPLICATE_SLOTS = 8
 #: status bit: the duplicate-order window held more accepted orders than the kernel keeps per
 #: symbol and side, so an older identical order might have been missed.
 STATUS_DUPLICATE_UNVERIFIED = 1
+
+#: the running values of one simulation, one record the step kernels change in place
+STATE_DT = np.dtype([
+    ("cash", np.float64), ("equity", np.float64), ("peak", np.float64),
+    ("low", np.float64),  # lowest equity since ``peak`` was set
+    ("worst_dd", np.float64), ("halt_below", np.float64), ("day_start", np.float64), ("total_comm", np.float64),
+    ("halted", np.bool_),  # the drawdown halt: opening orders are denied for good
+    ("filled", np.bool_),  # an order filled at this bar
+    ("n_held", np.int64), ("n_pending", np.int64), ("n_book", np.int64), ("n_opened", np.int64),
+    ("order_no", np.int64), ("n_fills", np.int64), ("n_denials", np.int64), ("status", np.int64)])
+
+#: one symbol during a simulation: position and last price, the order waiting for the next open, the open round
+#: trip (cash flow so far, entry time, number in opening order), the accepted orders the duplicate rule keeps per
+#: side (times, quantities, count) and the next of its signal events
+SYMBOL_DT = np.dtype([
+    ("pos", np.float64), ("last", np.float64), ("in_book", np.bool_),
+    ("pend_side", np.int64), ("pend_qty", np.float64), ("pend_ref", np.float64), ("pend_no", np.int64),
+    ("trade_cash", np.float64), ("trade_entry", np.int64), ("trade_seq", np.int64),
+    ("dup_t", np.int64, (2, DUPLICATE_SLOTS)), ("dup_q", np.float64, (2, DUPLICATE_SLOTS)),
+    ("dup_n", np.int64, (2,)), ("next_event", np.int64)])
 
 #: one fill: order number (the engine's ``O000042`` is 42), bar row, symbol column, side, quantity, price, commission.
 FILL_DT = np.dtype([("order", np.int64), ("row", np.int64), ("col", np.int64), ("side", np.int64),

@@ -9,26 +9,42 @@ moving-average columns are ``window * n_symbols + symbol``. A bar a symbol does
 not have is ``has_bar[row, col] == False``.
 
 ``simulate_nb`` reproduces the bar-by-bar engine (``research_env.engine``) for
-long-only entry/exit signals: at every bar it matches each symbol's waiting
-order at the open (slippage, commission, the price-deviation check for
-entries), marks the portfolio to the closes, updates the drawdown halt and the
-session's starting equity, then turns each symbol's signal into an order
-through the rules of the engine's risk table (``engine/risk.py``), in its order,
-with its one comparison (``breaches``, compiled here as ``breaches_nb``) and
-its rule codes. Float operations follow the engine's order so the numbers agree
-to the last bit where the engine is deterministic. The signals come from
+long-only entry/exit signals. One combination's state is a ``Simulation``: a
+``STATE_DT`` record (cash, equity, drawdown, counters) and one ``SYMBOL_DT``
+record per symbol (position, waiting order, open round trip), which small step
+kernels change in place, at every bar and in the engine's order:
+``start_session_nb``; ``match_pending_nb`` (each waiting order fills at the
+open through ``book_fill_nb``, unless ``price_deviation_nb`` denies an opening
+one); ``mark_to_close_nb`` (equity, ``track_drawdown_nb``); and
+``submit_signals_nb``, where each signal becomes an order through
+``size_order_nb`` and ``check_risk_nb``, whose kernels (``trading_hours_nb``,
+``daily_loss_nb``, ``duplicate_order_nb``, ``exposure_rules_nb`` ...) are the
+rows of the engine's risk table (``engine/risk.py``), in its order, with its
+one comparison (``breaches``, compiled here as ``breaches_nb``) and its rule
+codes. Float operations follow the engine's order so the numbers agree to the
+last bit where the engine is deterministic. The signals come from
 ``signal_events_nb`` (``array_events_nb`` or ``cross_events_nb``); the metrics
 of ``engine/metrics.py`` are computed by ``return_metrics_nb``,
 ``benchmark_metrics_nb`` and ``trade_metrics_nb``; sums use numpy's pairwise
 summation.
 
-The simulation visits every bar while something is held or waiting, and jumps
-straight to the next signal while the portfolio is flat (equity is the cash).
+The step kernels are inlined into one bar loop, ``run_bars_nb``, compiled
+without reference counting: numba counts references to every array a called
+kernel receives, and at a few calls per bar those atomic counts cost more
+than the simulation itself. The loop allocates nothing; ``simulate_nb``
+allocates and keeps the arrays alive around it. The simulation visits every
+bar while something is held or waiting, and jumps straight to the next signal
+while the portfolio is flat (equity is the cash).
+
+All kernels live in this one file on purpose: numba's on-disk cache checks
+only the source file of the function it compiled, so a step kernel in another
+module could change without its callers being recompiled.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -40,7 +56,9 @@ from .enums import (
     FILL_DT,
     N_METRICS,
     N_RULES,
+    STATE_DT,
     STATUS_DUPLICATE_UNVERIFIED,
+    SYMBOL_DT,
     CfgField,
     Metric,
     Outputs,
@@ -241,9 +259,17 @@ def cross_events_nb(has_bar, lo, hi, ma, fast, slow, warmup, guide, s, rows, fla
     return n
 
 
+class SignalEvents(NamedTuple):
+    """Each symbol's signal bars: ``rows[s, :count[s]]`` and their ``flags`` (1 entry, 2 exit, 3 both)."""
+
+    rows: np.ndarray
+    flags: np.ndarray
+    count: np.ndarray
+
+
 @njit(cache=True)
 def signal_events_nb(has_bar, lo, hi, sig):
-    """Each symbol's signal bars in ``[lo, hi)``: ``rows[s, :count[s]]`` and ``flags`` (1 entry, 2 exit, 3 both)."""
+    """Each symbol's signal bars in ``[lo, hi)`` (``SignalEvents``)."""
     n_sym = has_bar.shape[1]
     rows = np.empty((n_sym, max(hi - lo, 1)), dtype=np.int64)
     flags = np.empty((n_sym, max(hi - lo, 1)), dtype=np.int8)
@@ -256,14 +282,457 @@ def signal_events_nb(has_bar, lo, hi, sig):
         else:
             count[s] = cross_events_nb(has_bar, lo, hi, ma, sig.fast_col * n_sym + s, sig.slow_col * n_sym + s,
                                        warmup, guide, s, rows[s], flags[s])
-    return rows, flags, count
+    return SignalEvents(rows, flags, count)
+
+
+# --- one combination: the state the steps share ---------------------------------------------------------------
+
+
+class Simulation(NamedTuple):
+    """What the step kernels of one combination read and change in place."""
+
+    state: np.ndarray  # one ``STATE_DT`` record: cash, equity, drawdown, counters
+    symbols: np.ndarray  # one ``SYMBOL_DT`` record per market column: position, waiting order, open round trip
+    book: np.ndarray  # symbols in the order of their first fill (the engine's dict order)
+    trades: np.ndarray  # (``TradeF``, round trips in opening order): PnL (NaN while open) and holding days
+    daily: np.ndarray  # equity at each session's last bar
+    day0: int  # session number of the first simulated bar
+
+
+@njit(cache=True)
+def new_simulation_nb(mk, cfg, lo, hi):
+    """A flat portfolio holding the initial cash, before row ``lo``."""
+    n_sym = mk.close.shape[1]
+    init_cash = cfg[CfgField.INITIAL_CASH]
+    max_dd = cfg[CfgField.MAX_DRAWDOWN]
+    state = np.zeros(1, dtype=STATE_DT)
+    st = state[0]
+    st.cash = init_cash
+    st.equity = init_cash
+    st.peak = init_cash
+    st.low = init_cash  # lowest equity since ``peak`` was set
+    st.day_start = init_cash
+    st.halt_below = init_cash * (1.0 - max_dd) if not math.isnan(max_dd) else -np.inf
+    symbols = np.zeros(n_sym, dtype=SYMBOL_DT)
+    for s in range(n_sym):
+        symbols[s].last = np.nan
+    max_trades = (max(hi - lo, 0) + 1) * n_sym // 2 + n_sym
+    day0 = mk.day[lo] if hi > lo else 0
+    n_days = mk.day[hi - 1] - day0 + 1 if hi > lo else 0
+    return Simulation(state, symbols, np.empty(n_sym, dtype=np.int64), np.full((len(TradeF), max_trades), np.nan),
+                      np.empty(n_days), day0)
+
+
+# --- one combination: the steps of a bar, in the engine's order ------------------------------------------------
+
+
+@njit(cache=True, inline="always")
+def skip_flat_nb(mk, sim, ev, out, lo, hi, t):
+    """Flat with nothing waiting, equity stays the cash until the next signal: jump to it (or to ``hi``),
+    filling the sessions and equity rows passed over. Returns the new row."""
+    st = sim.state[0]
+    day = mk.day
+    target = hi
+    for s in range(sim.symbols.shape[0]):
+        k = sim.symbols[s].next_event
+        if k < ev.count[s] and ev.rows[s, k] < target:
+            target = ev.rows[s, k]
+    if target <= t:
+        return t
+    new_day = t > lo and day[t] != day[t - 1]
+    if new_day:
+        sim.daily[day[t - 1] - sim.day0] = st.equity
+    if new_day or day[target - 1] != day[t]:
+        st.day_start = st.equity
+    for d in range(day[t] - sim.day0, day[target - 1] - sim.day0 + 1):
+        sim.daily[d] = st.equity
+    if out.record:
+        for r in range(t, target):
+            out.equity[r] = st.equity
+    return target
+
+
+@njit(cache=True, inline="always")
+def start_session_nb(mk, cfg, sim, lo, t):
+    """A new session starts from the last equity of the previous one (``equity`` is still that bar's)."""
+    st = sim.state[0]
+    if t == lo:
+        st.day_start = cfg[CfgField.INITIAL_CASH]
+    elif mk.day[t] != mk.day[t - 1]:
+        sim.daily[mk.day[t - 1] - sim.day0] = st.equity
+        st.day_start = st.equity
+
+
+@njit(cache=True, inline="always")
+def match_pending_nb(mk, cfg, sim, out, t):
+    """Matching: each waiting order fills at this bar's open of its symbol (a symbol without a bar keeps its
+    order waiting), unless the price-deviation rule denies an opening order."""
+    st = sim.state[0]
+    st.filled = False
+    if st.n_pending == 0:
+        return
+    max_dev = cfg[CfgField.MAX_PRICE_DEVIATION]
+    for s in range(sim.symbols.shape[0]):
+        rec = sim.symbols[s]
+        side = rec.pend_side
+        if side == 0 or not mk.has_bar[t, s]:
+            continue
+        rec.pend_side = 0
+        st.n_pending -= 1
+        open_price = mk.open[t, s]
+        if side > 0:  # exits only close a position, and price deviation never stops a closing order
+            moved = price_deviation_nb(open_price, rec.pend_ref, max_dev)
+            if not math.isnan(moved):
+                record_denial_nb(sim, out, rec.pend_no, t, s, side, rec.pend_qty, Rule.MAX_PRICE_DEVIATION, moved,
+                                 rec.pend_ref)
+                continue
+        book_fill_nb(mk, cfg, sim, out, s, t, side, open_price)
+
+
+@njit(cache=True, inline="always")
+def book_fill_nb(mk, cfg, sim, out, s, t, side, open_price):
+    """Fill symbol ``s``'s waiting order at ``open_price`` (slippage and commission applied): cash, position,
+    the round trip it opens or closes, and the fill record."""
+    st = sim.state[0]
+    rec = sim.symbols[s]
+    q = rec.pend_qty
+    slip = cfg[CfgField.SLIPPAGE]
+    price = open_price * (1.0 + slip) if side > 0 else open_price * (1.0 - slip)
+    commission = q * cfg[CfgField.COMMISSION]
+    signed = q if side > 0 else -q
+    flow = signed * price + commission
+    st.filled = True
+    st.cash -= flow
+    st.total_comm += commission
+    if not rec.in_book:
+        rec.in_book = True
+        sim.book[st.n_book] = s
+        st.n_book += 1
+    old = rec.pos
+    new = old + signed
+    if side > 0:
+        if old == 0.0:
+            st.n_held += 1
+            rec.trade_cash = 0.0
+            rec.trade_entry = mk.times[t]
+            rec.trade_seq = st.n_opened
+            st.n_opened += 1
+        rec.pos = new
+        rec.last = mk.close[t, s]
+        rec.trade_cash -= flow
+    else:
+        rec.pos = 0.0 if abs(new) < 1e-12 else new
+        rec.trade_cash -= flow
+        if rec.pos == 0.0:
+            st.n_held -= 1
+            sim.trades[TradeF.PNL, rec.trade_seq] = rec.trade_cash
+            sim.trades[TradeF.HOLD_DAYS, rec.trade_seq] = ((mk.times[t] - rec.trade_entry) // 1000) / 1e6 / 86400.0
+    if out.record:
+        f = out.fills[st.n_fills]
+        f["order"], f["row"], f["col"], f["side"] = rec.pend_no, t, s, side
+        f["quantity"], f["price"], f["commission"] = q, price, commission
+    st.n_fills += 1
+
+
+@njit(cache=True, inline="always")
+def mark_to_close_nb(mk, cfg, sim, out, t):
+    """Equity at this bar's closes, then the drawdown record and halt. Flat with no fill, equity is the
+    unchanged cash, so peak, halt and drawdown cannot change either."""
+    st = sim.state[0]
+    if st.n_held > 0 or st.filled:
+        equity = st.cash
+        for k in range(st.n_book):
+            rec = sim.symbols[sim.book[k]]
+            if rec.pos != 0.0:
+                if mk.has_bar[t, sim.book[k]]:
+                    rec.last = mk.close[t, sim.book[k]]
+                equity += rec.pos * rec.last
+        st.equity = equity
+        track_drawdown_nb(st, equity, cfg[CfgField.MAX_DRAWDOWN])
+    if out.record:
+        out.equity[t] = st.equity
+
+
+@njit(cache=True, inline="always")
+def track_drawdown_nb(st, equity, max_dd):
+    """Peak, lowest equity since the peak, worst drawdown so far, and rule MAX_DRAWDOWN's halt."""
+    if equity > st.peak:
+        # the bars since the last peak are settled: their deepest drawdown is the lowest equity's
+        dd = st.low / st.peak - 1.0
+        if dd < st.worst_dd:
+            st.worst_dd = dd
+        st.peak = equity
+        st.low = equity
+        if not math.isnan(max_dd):
+            st.halt_below = equity * (1.0 - max_dd)
+    elif breaches_nb(equity, st.halt_below, BOUNDARIES[Rule.MAX_DRAWDOWN]):
+        st.halted = True
+    if equity < st.low:
+        st.low = equity
+
+
+@njit(cache=True, inline="always")
+def submit_signals_nb(mk, cfg, sim, ev, out, t):
+    """Each symbol's signal at this bar becomes an order: an entry when flat, an exit when holding."""
+    for s in range(sim.symbols.shape[0]):
+        if not mk.has_bar[t, s]:
+            continue
+        rec = sim.symbols[s]
+        k = rec.next_event
+        if k >= ev.count[s] or ev.rows[s, k] != t:
+            continue
+        rec.next_event = k + 1
+        if rec.pos != 0.0:
+            if ev.flags[s, k] & 2:
+                submit_order_nb(mk, cfg, sim, out, s, t, -1)
+        elif ev.flags[s, k] & 1:
+            submit_order_nb(mk, cfg, sim, out, s, t, 1)
+
+
+@njit(cache=True, inline="always")
+def submit_order_nb(mk, cfg, sim, out, s, t, side):
+    """Size a market order at this bar's close, run the risk rules, and keep it waiting or record its denial."""
+    st = sim.state[0]
+    no = st.order_no
+    st.order_no += 1
+    px = mk.close[t, s]
+    if side > 0:
+        q, rule, value = size_order_nb(cfg, st.equity, px)
+    else:
+        q, rule, value = sim.symbols[s].pos, -1, np.nan
+    other = np.nan
+    if rule < 0:
+        rule, value, other = check_risk_nb(mk, cfg, sim, s, t, side, q, px)
+    if rule >= 0:
+        record_denial_nb(sim, out, no, t, s, side, q, rule, value, other)
+    else:
+        accept_order_nb(mk, cfg, sim, s, t, side, q, px, no)
+
+
+@njit(cache=True, inline="always")
+def size_order_nb(cfg, equity, px):
+    """Entry quantity: the fixed quantity, or whole shares of ``position_size_ratio`` of equity. Returns
+    ``(quantity, rule, value)``; rule POSITION_SIZE when the budget buys no whole share."""
+    fixed = cfg[CfgField.FIXED_QUANTITY]
+    if not math.isnan(fixed):
+        return fixed, -1, np.nan
+    budget = equity * cfg[CfgField.SIZE_RATIO]
+    q = float(math.floor(budget / px))
+    if q < 1:
+        return q, Rule.POSITION_SIZE, budget
+    return q, -1, np.nan
+
+
+@njit(cache=True, inline="always")
+def accept_order_nb(mk, cfg, sim, s, t, side, q, px, no):
+    """Keep the order waiting for the next bar's open, and remember it for the duplicate-order rule."""
+    rec = sim.symbols[s]
+    if not math.isnan(cfg[CfgField.DUPLICATE_WINDOW]):
+        ks = 0 if side > 0 else 1
+        slot = rec.dup_n[ks] % _DUP_SLOTS
+        rec.dup_t[ks, slot] = mk.times[t]
+        rec.dup_q[ks, slot] = q
+        rec.dup_n[ks] += 1
+    rec.pend_side = side
+    rec.pend_qty = q
+    rec.pend_ref = px
+    rec.pend_no = no
+    sim.state[0].n_pending += 1
+
+
+@njit(cache=True, inline="always")
+def record_denial_nb(sim, out, no, t, s, side, q, rule, value, other):
+    """Count a denial under its rule code and, when recording, keep its record."""
+    st = sim.state[0]
+    out.rule_counts[rule] += 1
+    if out.record:
+        d = out.denials[st.n_denials]
+        d["order"], d["row"], d["col"], d["side"] = no, t, s, side
+        d["quantity"], d["rule"], d["value"], d["other"] = q, rule, value, other
+    st.n_denials += 1
+
+
+@njit(cache=True)
+def finish_nb(mk, cfg, sim, out, lo, hi):
+    """Close the last session and the drawdown record, then compute the metrics."""
+    st = sim.state[0]
+    if hi > lo:
+        sim.daily[mk.day[hi - 1] - sim.day0] = st.equity
+    dd = st.low / st.peak - 1.0
+    if dd < st.worst_dd:
+        st.worst_dd = dd
+    metrics_nb(out.metrics, sim.daily, sim.trades, st.n_opened, st.equity, cfg[CfgField.INITIAL_CASH], st.worst_dd,
+               st.total_comm, mk.bench_close, sim.day0)
+    if out.record:
+        out.counts[0] = st.n_fills
+        out.counts[1] = st.n_denials
+
+
+# --- one combination: the risk rules, one kernel per row of the engine's table ---------------------------------
+
+
+@njit(cache=True, inline="always")
+def check_risk_nb(mk, cfg, sim, s, t, side, q, px):
+    """The order-time rules in the table's order; returns ``(rule, value, other)`` of the first that denies
+    (rule -1: accepted). Rules marked opening-only look at the part of the order that opens a position."""
+    st = sim.state[0]
+    opening = q if side > 0 else 0.0
+    clock = trading_hours_nb(mk, cfg, t)
+    if not math.isnan(clock):
+        return Rule.TRADING_HOURS, clock, np.nan
+    if opening > 0 and st.halted:
+        return Rule.MAX_DRAWDOWN, st.equity / st.peak - 1.0, np.nan
+    if opening > 0:
+        day_return = daily_loss_nb(cfg, st)
+        if not math.isnan(day_return):
+            return Rule.MAX_DAILY_LOSS, day_return, np.nan
+    age = duplicate_order_nb(mk, cfg, sim, s, t, side, q)
+    if not math.isnan(age):
+        return Rule.DUPLICATE_ORDER, age, np.nan
+    if opening > 0:
+        return exposure_rules_nb(cfg, sim, s, px, opening)
+    return -1, np.nan, np.nan
+
+
+@njit(cache=True, inline="always")
+def price_deviation_nb(open_price, signal_price, max_dev):
+    """Rule MAX_PRICE_DEVIATION: the fill price's move from the signal price when it breaches, else NaN."""
+    if math.isnan(max_dev):
+        return np.nan
+    moved = abs(open_price - signal_price) / signal_price
+    return moved if breaches_nb(moved, max_dev, BOUNDARIES[Rule.MAX_PRICE_DEVIATION]) else np.nan
+
+
+@njit(cache=True, inline="always")
+def trading_hours_nb(mk, cfg, t):
+    """Rule TRADING_HOURS: the New York clock (seconds) of a bar outside the session, else NaN."""
+    if cfg[CfgField.TRADING_HOURS] == 0.0:
+        return np.nan
+    clock = mk.tod[t] / 1e6
+    return clock if breaches_nb(clock, np.nan, BOUNDARIES[Rule.TRADING_HOURS]) else np.nan
+
+
+@njit(cache=True, inline="always")
+def daily_loss_nb(cfg, st):
+    """Rule MAX_DAILY_LOSS: the session's return when it reached the limit, else NaN."""
+    limit = cfg[CfgField.MAX_DAILY_LOSS]
+    if math.isnan(limit):
+        return np.nan
+    day_return = st.equity / st.day_start - 1.0
+    return day_return if breaches_nb(day_return, -limit, BOUNDARIES[Rule.MAX_DAILY_LOSS]) else np.nan
+
+
+@njit(cache=True, inline="always")
+def duplicate_order_nb(mk, cfg, sim, s, t, side, q):
+    """Rule DUPLICATE_ORDER: the age in seconds of an accepted order of the same symbol, side and quantity
+    inside the window, else NaN. Sets STATUS_DUPLICATE_UNVERIFIED when the kept orders do not reach back
+    to the window's start."""
+    window = cfg[CfgField.DUPLICATE_WINDOW]
+    if math.isnan(window):
+        return np.nan
+    rec = sim.symbols[s]
+    ks = 0 if side > 0 else 1
+    n_dup = rec.dup_n[ks]
+    checked = 0
+    for j in range(min(n_dup, _DUP_SLOTS)):
+        slot = (n_dup - 1 - j) % _DUP_SLOTS
+        age = ((mk.times[t] - rec.dup_t[ks, slot]) // 1000) / 1e6
+        if not breaches_nb(age, window, BOUNDARIES[Rule.DUPLICATE_ORDER]):
+            break
+        checked += 1
+        if rec.dup_q[ks, slot] == q:
+            return age
+    if checked == _DUP_SLOTS and n_dup > _DUP_SLOTS:
+        sim.state[0].status |= STATUS_DUPLICATE_UNVERIFIED
+    return np.nan
+
+
+@njit(cache=True, inline="always")
+def exposure_rules_nb(cfg, sim, s, px, opening):
+    """Rules MAX_ORDER_VALUE, ALLOW_MARGIN, MIN_CASH_RATIO, MAX_SYMBOL_WEIGHT and MAX_TOTAL_WEIGHT for the
+    ``opening`` shares at ``px``, counting the orders still waiting; returns ``(rule, value, other)``."""
+    st = sim.state[0]
+    value_open = opening * px
+    max_order_value = cfg[CfgField.MAX_ORDER_VALUE]
+    if not math.isnan(max_order_value) and breaches_nb(value_open, max_order_value,
+                                                       BOUNDARIES[Rule.MAX_ORDER_VALUE]):
+        return Rule.MAX_ORDER_VALUE, value_open, opening
+    buy_unit = 1.0 + cfg[CfgField.SLIPPAGE]
+    comm = cfg[CfgField.COMMISSION]
+    pending_cost, pending_value = pending_buys_nb(sim, buy_unit, comm)
+    free_cash = st.cash - pending_cost
+    cost = opening * (px * buy_unit + comm)
+    if cfg[CfgField.ALLOW_MARGIN] == 0.0 and breaches_nb(cost, free_cash, BOUNDARIES[Rule.ALLOW_MARGIN]):
+        return Rule.ALLOW_MARGIN, cost, free_cash
+    min_cash_ratio = cfg[CfgField.MIN_CASH_RATIO]
+    if not math.isnan(min_cash_ratio):
+        cash_ratio = (free_cash - cost) / st.equity
+        if breaches_nb(cash_ratio, min_cash_ratio, BOUNDARIES[Rule.MIN_CASH_RATIO]):
+            return Rule.MIN_CASH_RATIO, cash_ratio, np.nan
+    max_symbol_weight = cfg[CfgField.MAX_SYMBOL_WEIGHT]
+    if not math.isnan(max_symbol_weight):
+        weight = (abs(sim.symbols[s].pos) * px + value_open) / st.equity
+        if breaches_nb(weight, max_symbol_weight, BOUNDARIES[Rule.MAX_SYMBOL_WEIGHT]):
+            return Rule.MAX_SYMBOL_WEIGHT, weight, np.nan
+    max_total_weight = cfg[CfgField.MAX_TOTAL_WEIGHT]
+    if not math.isnan(max_total_weight):
+        weight = (held_value_nb(sim) + pending_value + value_open) / st.equity
+        if breaches_nb(weight, max_total_weight, BOUNDARIES[Rule.MAX_TOTAL_WEIGHT]):
+            return Rule.MAX_TOTAL_WEIGHT, weight, np.nan
+    return -1, np.nan, np.nan
+
+
+@njit(cache=True, inline="always")
+def pending_buys_nb(sim, buy_unit, comm):
+    """Cash the waiting buy orders will need at their signal prices, and their value."""
+    cost = value = 0.0
+    if sim.state[0].n_pending == 0:
+        return cost, value
+    for s in range(sim.symbols.shape[0]):
+        rec = sim.symbols[s]
+        if rec.pend_side > 0:
+            cost += rec.pend_qty * (rec.pend_ref * buy_unit + comm)
+            value += rec.pend_qty * rec.pend_ref
+    return cost, value
+
+
+@njit(cache=True, inline="always")
+def held_value_nb(sim):
+    """Gross value of the positions at their last prices, in book order."""
+    exposure = 0.0
+    for k in range(sim.state[0].n_book):
+        rec = sim.symbols[sim.book[k]]
+        if rec.pos != 0.0:
+            exposure += abs(rec.pos) * rec.last
+    return exposure
 
 
 # --- one combination -----------------------------------------------------------------------------------------
 
 
+@njit(cache=True, _nrt=False)
+def run_bars_nb(mk, cfg, sim, ev, out, lo, hi):
+    """The bar loop: the steps of each bar of ``[lo, hi)`` in the engine's order.
+
+    Compiled without reference counting (``_nrt=False``; it allocates nothing, and ``simulate_nb`` keeps every
+    array alive), so the step kernels inlined here cost what one hand-written loop costs.
+    """
+    t = lo
+    while t < hi:
+        st = sim.state[0]
+        if st.n_held == 0 and st.n_pending == 0:
+            t = skip_flat_nb(mk, sim, ev, out, lo, hi, t)
+            if t >= hi:
+                break
+        start_session_nb(mk, cfg, sim, lo, t)
+        match_pending_nb(mk, cfg, sim, out, t)
+        mark_to_close_nb(mk, cfg, sim, out, t)
+        submit_signals_nb(mk, cfg, sim, ev, out, t)
+        t += 1
+
+
 @njit(cache=True)
-def simulate_nb(mk, cfg, sig, lo, hi, out):  # noqa: C901 - one loop on purpose, see the docstring
+def simulate_nb(mk, cfg, sig, lo, hi, out):
     """Simulate one parameter combination over rows ``[lo, hi)``; return its status bits.
 
     ``mk`` is the market (``MarketArrays``): ``open``/``close``/``has_bar`` (bars, symbols); ``times`` bar close
@@ -273,340 +742,14 @@ def simulate_nb(mk, cfg, sig, lo, hi, out):  # noqa: C901 - one loop on purpose,
     where entries and exits come from (``signal_events_nb``). ``out`` (``Outputs``) takes the metrics (NaN for
     undefined) and the denials per rule code; with ``out.record``, also equity per row, fill and denial records
     and their counts.
-
-    One loop, on purpose: every rule is the risk table's (``breaches_nb`` with ``BOUNDARIES``), but the bar loop
-    stays in one function because numba counts references to each array passed to a called kernel, and at one
-    call per signal that costs the sweep about 1.8x its time.
     """
-    open_, close, has_bar, times, day, tod = mk.open, mk.close, mk.has_bar, mk.times, mk.day, mk.tod
-    bench_close = mk.bench_close
-    record, equity_out, fills_out, denials_out = out.record, out.equity, out.fills, out.denials
-    counts_out, metrics_out, rule_counts_out = out.counts, out.metrics, out.rule_counts
-    n_sym = close.shape[1]
-    init_cash = cfg[CfgField.INITIAL_CASH]
-    slip = cfg[CfgField.SLIPPAGE]
-    comm = cfg[CfgField.COMMISSION]
-    ratio = cfg[CfgField.SIZE_RATIO]
-    fixed = cfg[CfgField.FIXED_QUANTITY]
-    max_order_value = cfg[CfgField.MAX_ORDER_VALUE]
-    max_symbol_weight = cfg[CfgField.MAX_SYMBOL_WEIGHT]
-    max_total_weight = cfg[CfgField.MAX_TOTAL_WEIGHT]
-    min_cash_ratio = cfg[CfgField.MIN_CASH_RATIO]
-    allow_margin = cfg[CfgField.ALLOW_MARGIN] != 0.0
-    max_daily_loss = cfg[CfgField.MAX_DAILY_LOSS]
-    max_dd = cfg[CfgField.MAX_DRAWDOWN]
-    max_dev = cfg[CfgField.MAX_PRICE_DEVIATION]
-    dup_window = cfg[CfgField.DUPLICATE_WINDOW]
-    hours = cfg[CfgField.TRADING_HOURS] != 0.0
-    buy_unit = 1.0 + slip
-    sell_unit = 1.0 - slip
-    status = 0
-
     for k in range(N_RULES):
-        rule_counts_out[k] = 0
-
-    cash = init_cash
-    pos = np.zeros(n_sym)
-    last = np.full(n_sym, np.nan)
-    book = np.empty(n_sym, dtype=np.int64)  # symbols in the order of their first fill (the engine's dict order)
-    in_book = np.zeros(n_sym, dtype=np.bool_)
-    n_book = 0
-    n_held = 0
-    pend_side = np.zeros(n_sym, dtype=np.int64)
-    pend_qty = np.zeros(n_sym)
-    pend_ref = np.zeros(n_sym)
-    pend_no = np.zeros(n_sym, dtype=np.int64)
-    n_pending = 0
-    dup_t = np.zeros((n_sym, 2, _DUP_SLOTS), dtype=np.int64)
-    dup_q = np.zeros((n_sym, 2, _DUP_SLOTS))
-    dup_n = np.zeros((n_sym, 2), dtype=np.int64)
-    # open round trips: cash flow so far, entry time, sequence number in opening order
-    trade_cash = np.zeros(n_sym)
-    trade_entry = np.zeros(n_sym, dtype=np.int64)
-    trade_seq = np.zeros(n_sym, dtype=np.int64)
-    max_trades = (max(hi - lo, 0) + 1) * n_sym // 2 + n_sym
-    trade_pnl = np.empty(max_trades)
-    trade_hold = np.empty(max_trades)
-    trade_closed = np.zeros(max_trades, dtype=np.bool_)
-    n_opened = 0
-    total_comm = 0.0
-    order_no = 0
-    n_fills = 0
-    n_denials = 0
-
-    day0 = day[lo] if hi > lo else 0
-    n_days = day[hi - 1] - day0 + 1 if hi > lo else 0
-    daily = np.empty(n_days)
-    peak = init_cash
-    halted = False
-    halt_below = init_cash * (1.0 - max_dd) if not math.isnan(max_dd) else -np.inf
-    day_start = init_cash
-    equity = init_cash
-    worst_dd = 0.0
-    low = init_cash  # lowest equity since ``peak`` was set
-
-    ev_rows, ev_flags, ev_count = signal_events_nb(has_bar, lo, hi, sig)
-    ev_next = np.zeros(n_sym, dtype=np.int64)
-    t = lo
-    while t < hi:
-        if n_held == 0 and n_pending == 0:
-            # flat with nothing waiting: equity stays the cash until the next signal, so jump to it
-            target = hi
-            for s in range(n_sym):
-                if ev_next[s] < ev_count[s] and ev_rows[s, ev_next[s]] < target:
-                    target = ev_rows[s, ev_next[s]]
-            if target > t:
-                new_day = t > lo and day[t] != day[t - 1]
-                if new_day:
-                    daily[day[t - 1] - day0] = equity
-                if new_day or day[target - 1] != day[t]:
-                    day_start = equity
-                for d in range(day[t] - day0, day[target - 1] - day0 + 1):
-                    daily[d] = equity
-                if record:
-                    for r in range(t, target):
-                        equity_out[r] = equity
-                t = target
-                if t >= hi:
-                    break
-
-        # a new session starts from the last equity of the previous one (``equity`` is still that bar's)
-        if t == lo:
-            day_start = init_cash
-        elif day[t] != day[t - 1]:
-            daily[day[t - 1] - day0] = equity
-            day_start = equity
-
-        # --- 1. match waiting orders at this bar's open
-        filled = False
-        if n_pending > 0:
-            for s in range(n_sym):
-                side = pend_side[s]
-                if side == 0 or not has_bar[t, s]:
-                    continue
-                pend_side[s] = 0
-                n_pending -= 1
-                o = open_[t, s]
-                q = pend_qty[s]
-                ref = pend_ref[s]
-                if side > 0 and not math.isnan(max_dev):  # exits only close a position: they always fill
-                    moved = abs(o - ref) / ref
-                    if breaches_nb(moved, max_dev, BOUNDARIES[Rule.MAX_PRICE_DEVIATION]):
-                        rule_counts_out[Rule.MAX_PRICE_DEVIATION] += 1
-                        if record:
-                            d = denials_out[n_denials]
-                            d["order"], d["row"], d["col"], d["side"] = pend_no[s], t, s, side
-                            d["quantity"], d["rule"], d["value"], d["other"] = q, Rule.MAX_PRICE_DEVIATION, moved, ref
-                        n_denials += 1
-                        continue
-                filled = True
-                price = o * buy_unit if side > 0 else o * sell_unit
-                commission = q * comm
-                signed = q if side > 0 else -q
-                cash -= signed * price + commission
-                total_comm += commission
-                if not in_book[s]:
-                    in_book[s] = True
-                    book[n_book] = s
-                    n_book += 1
-                old = pos[s]
-                new = old + signed
-                if side > 0:
-                    pos[s] = new
-                    last[s] = close[t, s]
-                    if old == 0.0:
-                        n_held += 1
-                        trade_cash[s] = 0.0
-                        trade_cash[s] -= signed * price + commission
-                        trade_entry[s] = times[t]
-                        trade_seq[s] = n_opened
-                        n_opened += 1
-                    else:
-                        trade_cash[s] -= signed * price + commission
-                else:
-                    pos[s] = 0.0 if abs(new) < 1e-12 else new
-                    trade_cash[s] -= signed * price + commission
-                    if pos[s] == 0.0:
-                        n_held -= 1
-                        k = trade_seq[s]
-                        trade_pnl[k] = trade_cash[s]
-                        trade_hold[k] = ((times[t] - trade_entry[s]) // 1000) / 1e6 / 86400.0
-                        trade_closed[k] = True
-                if record:
-                    f = fills_out[n_fills]
-                    f["order"], f["row"], f["col"], f["side"] = pend_no[s], t, s, side
-                    f["quantity"], f["price"], f["commission"] = q, price, commission
-                n_fills += 1
-
-        # --- 2. mark to the closes: equity, drawdown halt, session start. Flat with no fill, equity is the
-        # unchanged cash, so peak, halt and drawdown cannot change either.
-        if n_held > 0 or filled:
-            equity = cash
-            for k in range(n_book):
-                s = book[k]
-                if pos[s] != 0.0:
-                    if has_bar[t, s]:
-                        last[s] = close[t, s]
-                    equity += pos[s] * last[s]
-            if equity > peak:
-                # the bars since the last peak are settled: their deepest drawdown is the lowest equity's
-                dd = low / peak - 1.0
-                if dd < worst_dd:
-                    worst_dd = dd
-                peak = equity
-                low = equity
-                if not math.isnan(max_dd):
-                    halt_below = equity * (1.0 - max_dd)
-            elif breaches_nb(equity, halt_below, BOUNDARIES[Rule.MAX_DRAWDOWN]):
-                halted = True
-            if equity < low:
-                low = equity
-        if record:
-            equity_out[t] = equity
-
-        # --- 3. signals to orders through the risk rules
-        for s in range(n_sym):
-            if not has_bar[t, s]:
-                continue
-            k = ev_next[s]
-            if k >= ev_count[s] or ev_rows[s, k] != t:
-                continue
-            ev_next[s] = k + 1
-            go_in = (ev_flags[s, k] & 1) != 0
-            go_out = (ev_flags[s, k] & 2) != 0
-            holding = pos[s] != 0.0
-            if holding:
-                if not go_out:
-                    continue
-                side = -1
-            else:
-                if not go_in:
-                    continue
-                side = 1
-            no = order_no
-            order_no += 1
-            px = close[t, s]
-            rule = -1
-            value = other = np.nan
-            if side > 0:
-                if not math.isnan(fixed):
-                    q = fixed
-                else:
-                    budget = equity * ratio
-                    q = float(math.floor(budget / px))
-                    if q < 1:
-                        rule = Rule.POSITION_SIZE
-                        value = budget
-            else:
-                q = pos[s]
-            opening = q if side > 0 else 0.0
-            if rule < 0 and hours and breaches_nb(tod[t] / 1e6, np.nan, BOUNDARIES[Rule.TRADING_HOURS]):
-                rule = Rule.TRADING_HOURS
-                value = tod[t] / 1e6
-            if rule < 0 and halted and opening > 0:
-                rule = Rule.MAX_DRAWDOWN
-                value = equity / peak - 1.0
-            if rule < 0 and not math.isnan(max_daily_loss) and opening > 0:
-                day_return = equity / day_start - 1.0
-                if breaches_nb(day_return, -max_daily_loss, BOUNDARIES[Rule.MAX_DAILY_LOSS]):
-                    rule = Rule.MAX_DAILY_LOSS
-                    value = day_return
-            if rule < 0 and not math.isnan(dup_window):
-                ks = 0 if side > 0 else 1
-                n_dup = dup_n[s, ks]
-                kept = min(n_dup, _DUP_SLOTS)
-                checked = 0
-                for j in range(kept):
-                    slot = (n_dup - 1 - j) % _DUP_SLOTS
-                    age = ((times[t] - dup_t[s, ks, slot]) // 1000) / 1e6
-                    if not breaches_nb(age, dup_window, BOUNDARIES[Rule.DUPLICATE_ORDER]):
-                        break
-                    checked += 1
-                    if dup_q[s, ks, slot] == q:
-                        rule = Rule.DUPLICATE_ORDER
-                        value = age
-                        break
-                if rule < 0 and checked == _DUP_SLOTS and n_dup > _DUP_SLOTS:
-                    status |= STATUS_DUPLICATE_UNVERIFIED
-            value_open = opening * px
-            if (rule < 0 and not math.isnan(max_order_value) and opening > 0
-                    and breaches_nb(value_open, max_order_value, BOUNDARIES[Rule.MAX_ORDER_VALUE])):
-                rule = Rule.MAX_ORDER_VALUE
-                value = value_open
-                other = opening
-            if rule < 0 and opening > 0:
-                pending_cost = 0.0
-                pending_value = 0.0
-                if n_pending > 0:
-                    for s2 in range(n_sym):
-                        if pend_side[s2] > 0:
-                            pending_cost += pend_qty[s2] * (pend_ref[s2] * buy_unit + comm)
-                            pending_value += pend_qty[s2] * pend_ref[s2]
-                        elif pend_side[s2] < 0:
-                            pending_value += 0.0 * pend_ref[s2]
-                free_cash = cash - pending_cost
-                cost = opening * (px * buy_unit + comm)
-                if not allow_margin and breaches_nb(cost, free_cash, BOUNDARIES[Rule.ALLOW_MARGIN]):
-                    rule = Rule.ALLOW_MARGIN
-                    value = cost
-                    other = free_cash
-                if rule < 0 and not math.isnan(min_cash_ratio):
-                    cash_ratio = (free_cash - cost) / equity
-                    if breaches_nb(cash_ratio, min_cash_ratio, BOUNDARIES[Rule.MIN_CASH_RATIO]):
-                        rule = Rule.MIN_CASH_RATIO
-                        value = cash_ratio
-                if rule < 0 and not math.isnan(max_symbol_weight):
-                    weight = (abs(pos[s]) * px + value_open) / equity
-                    if breaches_nb(weight, max_symbol_weight, BOUNDARIES[Rule.MAX_SYMBOL_WEIGHT]):
-                        rule = Rule.MAX_SYMBOL_WEIGHT
-                        value = weight
-                if rule < 0 and not math.isnan(max_total_weight):
-                    exposure = 0.0
-                    for k in range(n_book):
-                        s2 = book[k]
-                        if pos[s2] != 0.0:
-                            exposure += abs(pos[s2]) * last[s2]
-                    weight = (exposure + pending_value + value_open) / equity
-                    if breaches_nb(weight, max_total_weight, BOUNDARIES[Rule.MAX_TOTAL_WEIGHT]):
-                        rule = Rule.MAX_TOTAL_WEIGHT
-                        value = weight
-            if rule >= 0:
-                rule_counts_out[rule] += 1
-                if record:
-                    d = denials_out[n_denials]
-                    d["order"], d["row"], d["col"], d["side"] = no, t, s, side
-                    d["quantity"], d["rule"], d["value"], d["other"] = q, rule, value, other
-                n_denials += 1
-                continue
-            if not math.isnan(dup_window):
-                ks = 0 if side > 0 else 1
-                slot = dup_n[s, ks] % _DUP_SLOTS
-                dup_t[s, ks, slot] = times[t]
-                dup_q[s, ks, slot] = q
-                dup_n[s, ks] += 1
-            pend_side[s] = side
-            pend_qty[s] = q
-            pend_ref[s] = px
-            pend_no[s] = no
-            n_pending += 1
-
-        t += 1
-
-    if hi > lo:
-        daily[day[hi - 1] - day0] = equity
-    dd = low / peak - 1.0
-    if dd < worst_dd:
-        worst_dd = dd
-    trades = np.empty((len(TradeF), n_opened))
-    for k in range(n_opened):
-        trades[TradeF.PNL, k] = trade_pnl[k] if trade_closed[k] else np.nan
-        trades[TradeF.HOLD_DAYS, k] = trade_hold[k]
-    metrics_nb(metrics_out, daily, trades, n_opened, equity if hi > lo else init_cash, init_cash, worst_dd,
-               total_comm, bench_close, day0)
-    if record:
-        counts_out[0] = n_fills
-        counts_out[1] = n_denials
-    return status
+        out.rule_counts[k] = 0
+    sim = new_simulation_nb(mk, cfg, lo, hi)
+    ev = signal_events_nb(mk.has_bar, lo, hi, sig)
+    run_bars_nb(mk, cfg, sim, ev, out, lo, hi)
+    finish_nb(mk, cfg, sim, out, lo, hi)
+    return sim.state[0].status
 
 
 # --- metrics -------------------------------------------------------------------------------------------------
