@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from sweep_vs_vectorbt import CASH, SHARES, grid, synthetic_5m
 
 

@@ -10,7 +10,9 @@ The indicator helpers take and return DataFrames (or Series) and compute each
 column with TA-Lib over that column's own bars, so their values are exactly
 those ``Indicators`` gives a class-based strategy over the same bars, warm-up
 NaNs included. Rows where a symbol has no bar (NaN) stay NaN and are skipped,
-like bars the symbol never had.
+like bars the symbol never had. Inside ``indicator_cache()`` (every sweep
+opens one) each distinct indicator of the sweep's frames is computed once and
+handed out read-only (see ``_indicator_cache``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pandas as pd
 import talib
 
 from ..errors import InputError
+from ._indicator_cache import active_cache, indicator_cache
 
 __all__ = [
     "MovingAverageCross",
@@ -29,6 +32,7 @@ __all__ = [
     "atr",
     "bollinger_bands",
     "ema",
+    "indicator_cache",
     "rsi",
     "sma",
 ]
@@ -127,7 +131,13 @@ def _per_column(function, inputs: tuple, outputs: int = 1, **settings):
     for other in frames[1:]:
         if other.shape != first.shape:
             raise InputError(f"inputs must have the same shape; got {first.shape} and {other.shape}")
-    results = apply_columns(function, [f.to_numpy(dtype=np.float64) for f in frames], outputs, **settings)
+    arrays = [f.to_numpy(dtype=np.float64) for f in frames]
+    cache = active_cache()
+    if cache is None:
+        results = apply_columns(function, arrays, outputs, **settings)
+    else:
+        results = cache.results(function, {"outputs": outputs, **settings}, arrays,
+                                lambda: apply_columns(function, arrays, outputs, **settings))
     wrapped = tuple(_wrap(out, inputs[0]) for out in results)
     return wrapped if outputs > 1 else wrapped[0]
 
@@ -136,7 +146,7 @@ def apply_columns(function, arrays: list[np.ndarray], outputs: int = 1, **settin
     """The helpers' arithmetic on plain ``(rows, columns)`` arrays: ``function`` (a TA-Lib function) over
     each column's rows where every input is a number, NaN elsewhere; one array per output."""
     shape = arrays[0].shape
-    results = [np.full(shape, np.nan) for _ in range(outputs)]
+    results = [np.full(shape, np.nan, order="F") for _ in range(outputs)]
     for j in range(shape[1]):
         columns = [np.ascontiguousarray(a[:, j]) for a in arrays]
         rows = np.ones(shape[0], dtype=bool)
@@ -163,9 +173,10 @@ def _as_frame(x, position: int) -> pd.DataFrame:
 
 
 def _wrap(values: np.ndarray, like):
+    """``values`` (not copied: a cached result stays read-only) with the axes of the input ``like``."""
     if isinstance(like, pd.Series):
-        return pd.Series(values[:, 0], index=like.index, name=like.name)
-    return pd.DataFrame(values, index=like.index, columns=like.columns)
+        return pd.Series(values[:, 0], index=like.index, name=like.name, copy=False)
+    return pd.DataFrame(values, index=like.index, columns=like.columns, copy=False)
 
 
 def _period(value, name: str) -> int:

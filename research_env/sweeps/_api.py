@@ -23,6 +23,7 @@ from ..engine.risk import RISK_RULES, denial_message, rule_limit
 from ..engine.trades import round_trips
 from ..run_spec import DEFAULT_MAX_COMBINATIONS, DEFAULT_MAX_YEARS, DataLike, DateLike, StrategyLike, build_run
 from ..strategy.params import coerce_value, strategy_defaults
+from ..strategy.vectorized import indicator_cache
 from ._errors import SweepError
 from ._grid import check_grid, expand_grid
 from ._market import Market, config_vector, market_arrays
@@ -84,9 +85,12 @@ def sweep(
     auto-size (vectorized only). ``metric`` ranks the combinations for
     ``best``. Bar-by-bar sweeps run on local processes (``max_workers``), on
     ``executor`` (any ``concurrent.futures.Executor``) or on a
-    ``dask.distributed`` ``client``. ``max_combinations`` (500) and
-    ``max_years`` (3) are the guide's limits; pass larger values (or
-    ``None``) to raise them. ``allow_demo=False`` refuses synthetic demo
+    ``dask.distributed`` ``client``. A vectorized strategy without a fused
+    rule has its indicator helpers memoised for the sweep and its
+    combinations spread over up to ``max_workers`` forked local processes
+    (by default one per core, when they take long enough to pay for it).
+    ``max_combinations`` (500) and ``max_years`` (3) are the guide's limits;
+    pass larger values (or ``None``) to raise them. ``allow_demo=False`` refuses synthetic demo
     bars; ``timeout`` stops a sweep that takes longer (seconds).
     ``progress(done, total)`` is called as combinations finish. Unset
     arguments, and the Git source (``git_repo``, ``git_branch``,
@@ -111,8 +115,10 @@ def sweep(
     progress = job.progress
     bars = resolve_bars(data, job.symbols, job.start, job.end, job.timeframe, allow_demo=job.spec.allow_demo)
     if job.kind == "vectorized":
+        job.warnings.extend(_local_only(executor, client))
         market = _market(bars, job, data)
-        runner = VectorizedRunner(job.strategy, market, config_vector(job.config, quantity), fused=fused)
+        runner = VectorizedRunner(job.strategy, market, config_vector(job.config, quantity), fused=fused,
+                                  max_workers=max_workers)
         kind = "vectorized-fused" if runner.fused_rule(job.combos) else "vectorized"
         metrics, counts, status = runner.run(job.combos, progress=progress)
         rows = [metric_row(c, metrics[i], _denials(counts[i])) for i, c in enumerate(job.combos)]
@@ -197,19 +203,22 @@ def walk_forward(
     total = len(windows) * (len(job.combos) + 1)
     tick = _progress_offset(progress, total)
     if job.kind == "vectorized":
+        job.warnings.extend(_local_only(executor, client))
         market = _market(bars, job, data)
-        runner = VectorizedRunner(job.strategy, market, config_vector(job.config, quantity), fused=fused)
-        for n, (a, b, c, d) in enumerate(windows):
-            lo, hi = market.rows(a, b)
-            metrics, counts, _ = runner.run(job.combos, lo, hi, progress=tick(n * (len(job.combos) + 1)))
-            rows = [metric_row(p, metrics[i], _denials(counts[i])) for i, p in enumerate(job.combos)]
-            best = sorted(rows, key=key)[0]
-            lo, hi = market.rows(c, d)
-            oos_metrics, oos_counts, _ = runner.run([best["params"]], lo, hi)
-            oos = metric_row(best["params"], oos_metrics[0], _denials(oos_counts[0]))
-            folds.append(_fold(n, days, (a, b, c, d), best, oos))
-            if progress is not None:
-                progress((n + 1) * (len(job.combos) + 1), total)
+        runner = VectorizedRunner(job.strategy, market, config_vector(job.config, quantity), fused=fused,
+                                  max_workers=max_workers)
+        with indicator_cache():  # every fold computes its signals over all bars: the same indicators
+            for n, (a, b, c, d) in enumerate(windows):
+                lo, hi = market.rows(a, b)
+                metrics, counts, _ = runner.run(job.combos, lo, hi, progress=tick(n * (len(job.combos) + 1)))
+                rows = [metric_row(p, metrics[i], _denials(counts[i])) for i, p in enumerate(job.combos)]
+                best = sorted(rows, key=key)[0]
+                lo, hi = market.rows(c, d)
+                oos_metrics, oos_counts, _ = runner.run([best["params"]], lo, hi)
+                oos = metric_row(best["params"], oos_metrics[0], _denials(oos_counts[0]))
+                folds.append(_fold(n, days, (a, b, c, d), best, oos))
+                if progress is not None:
+                    progress((n + 1) * (len(job.combos) + 1), total)
         kind = "vectorized"
     else:
         shared = _with_benchmark(bars, data, job.config, job.start, job.end, job.timeframe)
@@ -414,6 +423,17 @@ def check_years(start: pd.Timestamp, end: pd.Timestamp, max_years: float | None)
         years = (end - start).days / 365.25
         raise SweepError(f"the date range {start:%Y-%m-%d} to {end:%Y-%m-%d} spans {years:.1f} years, over the "
                          f"{max_years:g}-year limit; shorten it or pass max_years={math.ceil(years)} to raise it")
+
+
+def _local_only(executor, client) -> list[str]:
+    """The note for an ``executor`` or ``client`` given to a vectorized sweep, which runs on local processes."""
+    given = [name for name, value in (("executor", executor), ("client", client)) if value is not None]
+    if not given:
+        return []
+    text = (f"`{'` and `'.join(given)}` {'serve' if len(given) > 1 else 'serves'} bar-by-bar sweeps only; this "
+            "vectorized sweep ran on this machine (`max_workers` local processes at most)")
+    warnings.warn(text, stacklevel=3)
+    return [text]
 
 
 def _schema_warnings(grid: dict, schema: dict, name: str) -> list[str]:

@@ -19,9 +19,14 @@ from ..engine.config import BacktestConfig
 from ..strategy.base import StrategyBase
 from ..strategy.loader import LoadedStrategy, StrategyLoadError, load_strategy
 
-__all__ = ["portable_strategy", "run_bar_sweep"]
+__all__ = ["local_workers", "portable_strategy", "run_bar_sweep"]
 
 Progress = Callable[[int, int], None]
+
+
+def local_workers(max_workers: int | None) -> int:
+    """How many local processes a sweep may use: ``max_workers``, by default one per core."""
+    return max_workers or os.cpu_count() or 1
 
 
 def portable_strategy(loaded: LoadedStrategy):
@@ -93,11 +98,11 @@ def run_bar_sweep(strategy: LoadedStrategy, combos: list[dict], symbols: list[st
             collect(future.result())
         return results
     if executor is not None:
-        workers = getattr(executor, "_max_workers", None) or max_workers or os.cpu_count() or 1
+        workers = getattr(executor, "_max_workers", None) or local_workers(max_workers)
         _submit_all(executor, portable, _chunks(indexed, workers), symbols, start, end, timeframe, bars, config,
                     collect, timeout)
         return results
-    workers = max_workers or os.cpu_count() or 1
+    workers = local_workers(max_workers)
     if workers == 1 or len(combos) == 1:
         for chunk in _chunks(indexed, 1):
             collect(run_chunk(portable, chunk, symbols, start, end, timeframe, bars, config, timeout))

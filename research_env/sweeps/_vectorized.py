@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 import talib
 
+from ..strategy._indicator_cache import indicator_cache
 from ..strategy.vectorized import MovingAverageCross, VectorizedStrategy, apply_columns
 from . import nb
 from ._errors import SignalError
 from ._market import Market
+from ._parallel import local_workers
+from ._signals import SweepInputs, call_error, signal_arrays
+from ._vectorized_workers import ForkedWorkers, can_fork, parts, shared_array
 from .enums import DENIAL_DT, FILL_DT, N_METRICS, N_RULES, Outputs, SignalInputs, SignalSource
 
-__all__ = ["VectorizedRunner", "check_signals"]
+__all__ = ["VectorizedRunner"]
 
 Progress = Callable[[int, int], None]
 
+#: combinations simulated per kernel call on the generic path
 BATCH = 64
+#: the most memory one batch of signals takes (entries and exits together)
+BATCH_BYTES = 64 * 2**20
+#: forking workers pays off once the combinations after the first are expected to take this long (seconds)
+PARALLEL_FROM_SECONDS = 0.2
 # placeholders for the kernel arguments a signal source does not use: 2 x 2 so they are Fortran-ordered only
 _NO_MA = np.zeros((2, 2), order="F")
 _NO_SIGNALS = np.zeros((2, 2), dtype=np.bool_, order="F")
+_NO_WARMUP = np.zeros(2, dtype=np.int64)
+# the records a metrics-only simulation does not keep
+_NO_EQUITY = np.empty(0)
+_NO_FILLS = np.empty(0, dtype=FILL_DT)
+_NO_DENIALS = np.empty(0, dtype=DENIAL_DT)
 
 
 class VectorizedRunner:
@@ -29,25 +44,30 @@ class VectorizedRunner:
 
     With a usable ``strategy.fused`` rule every distinct moving average is
     computed once and all combinations run in one fused kernel; otherwise
-    ``generate_signals`` is called per combination and batches of signal
-    matrices go to ``sweep_signals_nb``.
+    ``generate_signals`` is called per combination, its indicator helpers
+    memoised for the run, and the signals are simulated here in batches by
+    ``sweep_signals_nb``, or, when the work pays for it, combination by
+    combination by ``simulate_nb`` on up to ``max_workers`` forked processes
+    (the same numbers in the same order).
     """
 
-    def __init__(self, strategy: VectorizedStrategy, market: Market, cfg: np.ndarray, *, fused: bool = True):
+    def __init__(self, strategy: VectorizedStrategy, market: Market, cfg: np.ndarray, *, fused: bool = True,
+                 max_workers: int | None = None):
         self.strategy = strategy
         self.market = market
         self.cfg = cfg
         self.use_fused = fused
-        self._frames: tuple[pd.DataFrame, pd.DataFrame] | None = None
+        self.max_workers = max_workers
+        self._inputs: SweepInputs | None = None
+        self._single: tuple[np.ndarray, np.ndarray] | None = None
 
-    def _inputs(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """``prices`` and ``volumes`` for ``generate_signals``, built on first use (the fused path needs none);
-        the strategy also gets ``bars``, every field as a DataFrame (e.g. for ``atr``)."""
-        if self._frames is None:
-            m = self.market
-            self.strategy.bars = {name: m.frame(name) for name in ("open", "high", "low", "close", "volume")}
-            self._frames = (self.strategy.bars["close"], self.strategy.bars["volume"])
-        return self._frames
+    def inputs(self) -> SweepInputs:
+        """The frames ``generate_signals`` receives, built on first use (the fused path needs none); the strategy
+        also gets them as ``bars``, every field as a DataFrame (e.g. for ``atr``)."""
+        if self._inputs is None:
+            self._inputs = SweepInputs(self.market)
+            self.strategy.bars = self._inputs.bars
+        return self._inputs
 
     @property
     def name(self) -> str:
@@ -69,46 +89,130 @@ class VectorizedRunner:
         """Metrics ``(combos, N_METRICS)``, denials per rule ``(combos, N_RULES)`` and status bits of rows
         ``[lo, hi)``."""
         hi = self.market.n_bars if hi is None else hi
-        metrics = np.empty((len(combos), N_METRICS))
-        counts = np.zeros((len(combos), N_RULES), dtype=np.int64)
-        status = np.zeros(len(combos), dtype=np.int64)
-        m = self.market
         rule = self.fused_rule(combos)
         if rule is not None:
-            ma, fast_col, slow_col, warmup = self._averages(rule, combos)
-            source = SignalSource.CROSS_GUIDE if rule.rule == "guide" else SignalSource.CROSS_STRICT
-            step = len(combos) if progress is None else max(16, -(-len(combos) // 10))
-            for a in range(0, len(combos), step):
-                b = min(a + step, len(combos))
-                metrics[a:b], counts[a:b], status[a:b] = nb.sweep_cross_nb(
-                    m.arrays, self.cfg, lo, hi, ma, source, fast_col[a:b], slow_col[a:b], warmup[a:b], _NO_SIGNALS)
-                if progress is not None:
-                    progress(b, len(combos))
-            return metrics, counts, status
-        n_sym = m.width
-        for a in range(0, len(combos), BATCH):
-            b = min(a + BATCH, len(combos))
-            entries = np.zeros((m.n_bars, (b - a) * n_sym), dtype=np.bool_, order="F")
-            exits = np.zeros_like(entries, order="F")
-            for k, params in enumerate(combos[a:b]):
-                go_in, go_out = self.signals(params)
-                entries[:, k * n_sym:k * n_sym + go_in.shape[1]] = go_in
-                exits[:, k * n_sym:k * n_sym + go_in.shape[1]] = go_out
-            metrics[a:b], counts[a:b], status[a:b] = nb.sweep_signals_nb(m.arrays, self.cfg, lo, hi, entries, exits,
-                                                                         _NO_MA)
+            return self._run_fused(rule, combos, lo, hi, progress)
+        if not combos:
+            return _outputs(0)
+        return self._run_signals(combos, lo, hi, progress)
+
+    def _run_fused(self, rule: MovingAverageCross, combos: list[dict], lo: int, hi: int, progress: Progress | None):
+        metrics, counts, status = _outputs(len(combos))
+        ma, fast_col, slow_col, warmup = self._averages(rule, combos)
+        source = SignalSource.CROSS_GUIDE if rule.rule == "guide" else SignalSource.CROSS_STRICT
+        step = len(combos) if progress is None else max(16, -(-len(combos) // 10))
+        for a in range(0, len(combos), step):
+            b = min(a + step, len(combos))
+            metrics[a:b], counts[a:b], status[a:b] = nb.sweep_cross_nb(
+                self.market.arrays, self.cfg, lo, hi, ma, source, fast_col[a:b], slow_col[a:b], warmup[a:b],
+                _NO_SIGNALS)
             if progress is not None:
                 progress(b, len(combos))
         return metrics, counts, status
 
+    def _run_signals(self, combos: list[dict], lo: int, hi: int, progress: Progress | None):
+        """``generate_signals`` per combination, its indicator helpers memoised; the first combination runs here
+        and its time tells whether the others are worth spreading over forked processes."""
+        with indicator_cache():
+            started = time.perf_counter()
+            first = self.signals(combos[0])
+            processes = self._processes(len(combos), time.perf_counter() - started)
+            if processes > 1:
+                return self._run_on_workers(combos, first, lo, hi, processes, progress)
+            return self._run_batches(combos, first, lo, hi, progress)
+
+    def _run_batches(self, combos: list[dict], first, lo: int, hi: int, progress: Progress | None):
+        """Here: batches of signal matrices, each simulated in one call of ``sweep_signals_nb`` (on every core)."""
+        m = self.market
+        metrics, counts, status = _outputs(len(combos))
+        size = self._batch_size(len(combos))
+        entries = np.zeros((m.n_bars, size * m.width), dtype=np.bool_, order="F")
+        exits = np.zeros_like(entries, order="F")
+        _place(first, entries, exits, 0)
+        for a in range(0, len(combos), size):
+            b = min(a + size, len(combos))
+            for k in range(max(a, 1), b):
+                _place(self.signals(combos[k]), entries, exits, (k - a) * m.width)
+            used = (b - a) * m.width
+            metrics[a:b], counts[a:b], status[a:b] = nb.sweep_signals_nb(
+                m.arrays, self.cfg, lo, hi, entries[:, :used], exits[:, :used], _NO_MA)
+            if progress is not None:
+                progress(b, len(combos))
+        return metrics, counts, status
+
+    def _run_on_workers(self, combos: list[dict], first, lo: int, hi: int, processes: int,
+                        progress: Progress | None):
+        """On ``processes`` forked workers: each runs ``generate_signals`` and ``simulate_nb`` for the combinations
+        it is sent and writes their rows into shared memory (this process keeps the first combination)."""
+        outputs = _outputs(len(combos), shared=True)
+        simulate = functools.partial(self._simulate, outputs=outputs, lo=lo, hi=hi)
+        simulate(0, first)
+        done = 1
+
+        def finished(count: int) -> None:
+            nonlocal done
+            done += count
+            if progress is not None:
+                progress(done, len(combos))
+
+        with ForkedWorkers(functools.partial(self._run_part, combos, simulate), processes) as workers:
+            failed = workers.run(parts(1, len(combos), processes), finished)
+        if failed is not None:
+            k, message = failed
+            self.signals(combos[k])  # again here, so that the error reaches the caller with its traceback
+            raise SignalError(message)
+        return outputs
+
+    def _batch_size(self, n_combos: int) -> int:
+        per_combination = 2 * self.market.n_bars * self.market.width
+        return max(1, min(BATCH, n_combos, BATCH_BYTES // max(per_combination, 1)))
+
+    def _processes(self, n_combos: int, first_seconds: float) -> int:
+        """Processes for the combinations after the first: ``max_workers`` when given, else one per core when the
+        first combination's time says the rest take ``PARALLEL_FROM_SECONDS`` or more; 1 runs them here."""
+        if n_combos < 3 or not can_fork():
+            return 1
+        if self.max_workers is None and first_seconds * (n_combos - 1) < PARALLEL_FROM_SECONDS:
+            return 1
+        return min(local_workers(self.max_workers), n_combos - 1)
+
+    def _run_part(self, combos: list[dict], simulate, first: int, stop: int) -> tuple[int, str] | None:
+        """A worker's part: ``None``, or the first combination that failed and its message."""
+        for k in range(first, stop):
+            try:
+                signals = self.signals(combos[k])
+            except SignalError as e:
+                return k, str(e)
+            simulate(k, signals)
+        return None
+
+    def _simulate(self, k: int, signals: tuple[np.ndarray, np.ndarray], outputs: tuple, lo: int, hi: int) -> None:
+        """One combination's metrics, denial counts and status into row ``k`` of ``outputs`` (``simulate_nb``,
+        the kernel ``sweep_signals_nb`` runs per combination)."""
+        metrics, counts, status = outputs
+        entries, exits = self._single_matrices()
+        _place(signals, entries, exits, 0)
+        source = SignalInputs(SignalSource.ARRAYS, entries, exits, 0, _NO_MA, 0, 0, _NO_WARMUP)
+        out = Outputs(False, _NO_EQUITY, _NO_FILLS, _NO_DENIALS, np.zeros(2, dtype=np.int64), metrics[k], counts[k])
+        status[k] = nb.simulate_nb(self.market.arrays, self.cfg, source, lo, hi, out)
+
+    def _single_matrices(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._single is None:
+            shape = (self.market.n_bars, self.market.width)
+            self._single = (np.zeros(shape, dtype=np.bool_, order="F"), np.zeros(shape, dtype=np.bool_, order="F"))
+        return self._single
+
     def signals(self, params: dict) -> tuple[np.ndarray, np.ndarray]:
         """``generate_signals`` for one combination, checked, as boolean ``(bars, symbols)`` arrays."""
-        prices, volumes = self._inputs()
+        inputs = self.inputs()
+        where = f"{type(self.strategy).__name__}.generate_signals"
         try:
-            produced = self.strategy.generate_signals(prices.copy(), volumes.copy(), **params)
+            produced = self.strategy.generate_signals(inputs.prices, inputs.volumes, **params)
         except Exception as e:
-            raise SignalError(f"{type(self.strategy).__name__}.generate_signals({_show(params)}) raised "
-                              f"{type(e).__name__}: {e}") from e
-        return check_signals(produced, prices, f"{type(self.strategy).__name__}.generate_signals", params)
+            raise call_error(where, params, e) from e
+        finally:
+            inputs.restore(self.strategy)
+        return signal_arrays(produced, inputs.prices, where, params)
 
     def _averages(self, rule: MovingAverageCross, combos: list[dict]):
         windows = sorted({int(c[rule.fast]) for c in combos} | {int(c[rule.slow]) for c in combos})
@@ -140,12 +244,9 @@ class VectorizedRunner:
             signals = SignalInputs(source, _NO_SIGNALS, _NO_SIGNALS, 0, ma, int(fast_col[0]), int(slow_col[0]),
                                    warmup[0])
         else:
-            go_in, go_out = self.signals(params)
-            entries = np.zeros((m.n_bars, m.width), dtype=np.bool_, order="F")
-            exits = np.zeros_like(entries, order="F")
-            entries[:, :go_in.shape[1]] = go_in
-            exits[:, :go_out.shape[1]] = go_out
-            signals = SignalInputs(SignalSource.ARRAYS, entries, exits, 0, _NO_MA, 0, 0, np.zeros(2, dtype=np.int64))
+            entries, exits = self._single_matrices()
+            _place(self.signals(params), entries, exits, 0)
+            signals = SignalInputs(SignalSource.ARRAYS, entries, exits, 0, _NO_MA, 0, 0, _NO_WARMUP)
         equity = np.full(m.n_bars, np.nan)
         size = max(hi - lo, 0) * m.width + 1
         fills = np.empty(size, dtype=FILL_DT)
@@ -158,49 +259,15 @@ class VectorizedRunner:
         return (equity[lo:hi], fills[:counts_out[0]], denials[:counts_out[1]], metrics, rule_counts, int(status))
 
 
-def check_signals(produced, prices: pd.DataFrame, where: str, params: dict) -> tuple[np.ndarray, np.ndarray]:
-    """``(entries, exits)`` as boolean arrays shaped like ``prices``, or a ``SignalError`` saying what is wrong."""
-    call = f"{where}({_show(params)})"
-    if not isinstance(produced, tuple | list) or len(produced) != 2:
-        raise SignalError(f"{call} must return (entries, exits), two boolean DataFrames; got "
-                          f"{type(produced).__name__}")
-    out = []
-    for label, frame in zip(("entries", "exits"), produced, strict=True):
-        if isinstance(frame, pd.Series) and prices.shape[1] == 1:
-            frame = frame.to_frame(prices.columns[0])
-        if not isinstance(frame, pd.DataFrame):
-            raise SignalError(f"{call} returned {label} as {type(frame).__name__}; return a boolean DataFrame "
-                              f"shaped like `prices` {prices.shape}")
-        if frame.shape != prices.shape:
-            raise SignalError(f"{call} returned {label} of shape {frame.shape}, but `prices` has shape "
-                              f"{prices.shape} (bars x symbols); return one column per symbol and one row per bar")
-        if set(frame.columns) != set(prices.columns):
-            raise SignalError(f"{call} returned {label} with columns {list(frame.columns)}; expected the symbols "
-                              f"{list(prices.columns)}")
-        if not frame.index.equals(prices.index):
-            raise SignalError(f"{call} returned {label} with an index other than `prices.index`; keep the bar times")
-        frame = frame[list(prices.columns)]
-        out.append(_booleans(frame, call, label))
-    return out[0], out[1]
+def _outputs(n_combos: int, shared: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Metrics, denial counts and status bits for ``n_combos`` combinations (``shared``: in memory that forked
+    workers write to)."""
+    new = shared_array if shared else np.zeros
+    return new((n_combos, N_METRICS), np.float64), new((n_combos, N_RULES), np.int64), new(n_combos, np.int64)
 
 
-def _booleans(frame: pd.DataFrame, call: str, label: str) -> np.ndarray:
-    values = np.empty(frame.shape, dtype=np.bool_)
-    for j, (name, column) in enumerate(frame.items()):
-        dtype = column.dtype
-        if dtype == np.bool_:
-            values[:, j] = column.to_numpy()
-            continue
-        if isinstance(dtype, pd.BooleanDtype) and not column.isna().any():
-            values[:, j] = column.to_numpy(dtype=np.bool_)
-            continue
-        if dtype is np.dtype(object) and all(isinstance(v, bool | np.bool_) for v in column.to_numpy()):
-            values[:, j] = column.to_numpy(dtype=np.bool_)
-            continue
-        raise SignalError(f"{call} returned {label} column `{name}` of dtype {dtype}; return booleans, e.g. "
-                          f"`(prices <= lower).fillna(False)` (no NaN, no numbers)")
-    return values
-
-
-def _show(params: dict) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in params.items())
+def _place(signals: tuple[np.ndarray, np.ndarray], entries: np.ndarray, exits: np.ndarray, column: int) -> None:
+    """One combination's ``(entries, exits)`` into the signal matrices from ``column`` on (the one copy)."""
+    go_in, go_out = signals
+    entries[:, column:column + go_in.shape[1]] = go_in
+    exits[:, column:column + go_out.shape[1]] = go_out

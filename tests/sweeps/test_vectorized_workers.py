@@ -1,0 +1,114 @@
+"""The generic vectorized path on forked processes: the serial numbers, in the serial order."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+
+import pytest
+
+from research_env import BacktestConfig
+from research_env.strategy.vectorized import VectorizedStrategy, rsi, sma
+from research_env.sweeps import SweepError, sweep, walk_forward
+from research_env.sweeps._vectorized_workers import can_fork, parts
+from tests.sweeps.test_signals import GRID, SPAN, SYMBOLS, SmaRsi
+from tests.sweeps.test_vectorbt import random_bars
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="signal workers need the fork start method")
+
+FRAMES = {"AAA": random_bars(300, 5), "BBB": random_bars(300, 6)}
+CONFIG = BacktestConfig(benchmark=None)
+
+
+class WritesItsProcess(VectorizedStrategy):
+    """A moving-average/RSI rule that appends ``pid period`` to ``log`` on every call."""
+
+    name = "writes_its_process"
+
+    def __init__(self, log):
+        self.log = str(log)
+
+    def generate_signals(self, prices, volumes, **params):
+        with open(self.log, "a") as out:
+            out.write(f"{os.getpid()} {params['period']}\n")
+        fast = sma(prices, params["period"])
+        return ((prices > fast) & (rsi(prices, 14) < 60)).fillna(False), (prices < fast).fillna(False)
+
+
+def processes_of(log) -> dict[int, set[int]]:
+    seen: dict[int, set[int]] = {}
+    for line in log.read_text().splitlines():
+        pid, period = map(int, line.split())
+        seen.setdefault(pid, set()).add(period)
+    return seen
+
+
+def test_two_workers_give_the_serial_rows_in_the_serial_order(tmp_path):
+    grid = {"period": list(range(3, 73))}  # 70 combinations: two batches
+    serial = sweep(WritesItsProcess(tmp_path / "serial.log"), ["AAA", "BBB"], "2021-01-01", "2021-12-01", "1d",
+                   grid, data=FRAMES, config=CONFIG, max_workers=1)
+    done = []
+    parallel = sweep(WritesItsProcess(tmp_path / "parallel.log"), ["AAA", "BBB"], "2021-01-01", "2021-12-01",
+                     "1d", grid, data=FRAMES, config=CONFIG, max_workers=2,
+                     progress=lambda d, t: done.append((d, t)))
+    assert parallel.rows == serial.rows
+    assert [r["params"]["period"] for r in parallel.rows] == grid["period"]
+    assert sum(r["total_trades"] for r in parallel.rows) > 100
+    assert [count for count, _ in done] == sorted({count for count, _ in done}) and done[-1] == (70, 70)
+    assert list(processes_of(tmp_path / "serial.log")) == [os.getpid()]
+    workers = processes_of(tmp_path / "parallel.log")
+    # the first combination runs here; the other 69 go out in 8 contiguous parts to two forked processes
+    assert workers.pop(os.getpid()) == {3} and len(workers) == 2 and len(done) == 8
+    a, b = workers.values()
+    assert not a & b and a | b == set(range(4, 73))
+    for first, stop in parts(1, 70, 2):
+        assert set(grid["period"][first:stop]) <= a or set(grid["period"][first:stop]) <= b
+
+
+def test_a_small_sweep_stays_in_this_process_unless_workers_are_asked_for(tmp_path):
+    log = tmp_path / "calls.log"
+    sweep(WritesItsProcess(log), ["AAA", "BBB"], "2021-01-01", "2021-12-01", "1d", {"period": [5, 10, 20]},
+          data=FRAMES, config=CONFIG)
+    assert list(processes_of(log)) == [os.getpid()]
+
+
+@pytest.mark.filterwarnings("ignore::research_env.data.BarDataWarning")
+def test_real_bars_on_two_workers_equal_the_serial_sweep(real_store):
+    serial = sweep(SmaRsi(), SYMBOLS, *SPAN, "5m", GRID, data=real_store, max_workers=1)
+    parallel = sweep(SmaRsi(), SYMBOLS, *SPAN, "5m", GRID, data=real_store, max_workers=2)
+    assert parallel.rows == serial.rows and len(serial.rows) == 66
+
+
+def test_walk_forward_on_workers_equals_the_serial_one(tmp_path):
+    options = dict(data=FRAMES, config=CONFIG, splits=2, metric="total_return")
+    grid = {"period": [5, 10, 15, 20, 30]}
+    serial = walk_forward(WritesItsProcess(tmp_path / "a.log"), ["AAA", "BBB"], "2021-01-01", "2021-12-01", "1d",
+                          grid, max_workers=1, **options)
+    parallel = walk_forward(WritesItsProcess(tmp_path / "b.log"), ["AAA", "BBB"], "2021-01-01", "2021-12-01", "1d",
+                            grid, max_workers=2, **options)
+    assert parallel.folds == serial.folds
+    assert len(processes_of(tmp_path / "b.log")) == 1 + 2 * 2  # this process, and two workers per fold
+
+
+class DiesLater(VectorizedStrategy):
+    name = "dies_later"
+
+    def generate_signals(self, prices, volumes, **params):
+        if params["x"] == 3:
+            os._exit(7)
+        return prices > 0, prices < 0
+
+
+def test_a_worker_that_dies_ends_the_sweep_with_its_exit_code():
+    with pytest.raises(SweepError, match=r"a sweep worker process ended while running combinations \(exit code 7\)"):
+        sweep(DiesLater(), ["AAA", "BBB"], "2021-01-01", "2021-12-01", "1d", {"x": [1, 2, 3, 4]}, data=FRAMES,
+              config=CONFIG, max_workers=2)
+
+
+def test_an_executor_given_to_a_vectorized_sweep_is_named_as_unused():
+    with cf.ThreadPoolExecutor(max_workers=2) as pool, pytest.warns(UserWarning, match="`executor` serves bar-by-bar "
+                                                                                      "sweeps only") as caught:
+        result = sweep(DiesLater(), ["AAA", "BBB"], "2021-01-01", "2021-12-01", "1d", {"x": [1, 2]}, data=FRAMES,
+                       config=CONFIG, executor=pool)
+    assert caught[0].filename == __file__
+    assert result.warnings == [str(caught[0].message)] and result.total_combinations == 2
