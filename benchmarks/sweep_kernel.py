@@ -2,7 +2,7 @@
 
 Work: the grid, bars and settings of ``sweep_vs_vectorbt.py`` (500 combinations x 2 symbols x 20,000
 synthetic 5-minute bars, 100 shares, no fees, no risk limits), prepared once; each run times computing the
-distinct averages and the numba kernel (``nb.sweep_cross_nb``), best of ``--repeat``. This isolates the
+distinct averages and the numba kernel (``nb.sweep_fused_nb``), best of ``--repeat``. This isolates the
 kernels from the public call's data preparation, so two trees can be compared on the simulation alone:
 
     PYTHONPATH=<tree> python benchmarks/sweep_kernel.py --repeat 7
@@ -45,11 +45,11 @@ def main() -> None:
                             risk=RiskConfig.permissive(), benchmark=None)
     runner = VectorizedRunner(Crossover(), market_arrays(bars, ["AAA", "BBB"]), config_vector(config, SHARES))
     combos = expand_grid(grid())
-    metrics = runner.run(combos)[0]  # compiles or loads the kernels
+    metrics = runner.run(combos).metrics  # compiles or loads the kernels
     times = []
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        metrics = runner.run(combos)[0]
+        metrics = runner.run(combos).metrics
         times.append(time.perf_counter() - t0)
     if args.out:
         np.save(args.out, metrics)

@@ -189,7 +189,7 @@ def profile_split(case: str) -> dict:
     total = cumulative("sweep", "_api.py")
     user = cumulative("generate_signals", "sweep_vs_vectorbt")
     handling = cumulative("signals", "_vectorized.py") - user
-    kernels = cumulative("sweep_signals_nb") + cumulative("sweep_cross_nb")
+    kernels = cumulative("sweep_signals_nb") + cumulative("sweep_fused_nb")
     return {"total": total, "user code": user, "signal checks and conversion": handling, "kernels": kernels,
             "everything else": total - user - handling - kernels}
 

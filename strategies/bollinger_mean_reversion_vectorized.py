@@ -4,10 +4,12 @@ The guide's Example 4 with what makes it the class's true twin: no signal
 until the symbol has ``bb_period + 5`` bars (the class's warm-up), and the
 class's ``rsi_filter`` parameter (with it on, entries need RSI(14) < 40 and
 no signal is given while RSI(14) is undefined). The parity tests run both on
-real bars and compare every fill.
+real bars and compare every fill. ``fused`` lets sweeps run the rule on one
+fused kernel that computes each distinct band once (same numbers as
+``generate_signals``).
 """
 
-from strategies.vectorized import VectorizedStrategy, bollinger_bands, rsi
+from strategies.vectorized import BollingerReversion, VectorizedStrategy, bollinger_bands, rsi
 
 
 class BollingerMeanReversionVectorized(VectorizedStrategy):
@@ -17,6 +19,8 @@ class BollingerMeanReversionVectorized(VectorizedStrategy):
         "bb_std": (1.5, 3.0),
         "rsi_filter": [True, False],
     }
+    fused = BollingerReversion(period="bb_period", std="bb_std", rsi_filter="rsi_filter", rsi_period=14,
+                               rsi_below=40, warmup=5)
 
     def generate_signals(self, prices, volumes, bb_period=20, bb_std=2.0, rsi_filter=True):
         upper, mid, lower = bollinger_bands(prices, bb_period, bb_std)

@@ -17,6 +17,7 @@ handed out read-only (see ``_indicator_cache``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,12 +28,16 @@ from ..errors import InputError
 from ._indicator_cache import active_cache, indicator_cache
 
 __all__ = [
+    "BollingerReversion",
     "MovingAverageCross",
+    "RsiThreshold",
     "VectorizedStrategy",
     "atr",
+    "band_width",
     "bollinger_bands",
     "ema",
     "indicator_cache",
+    "indicator_period",
     "rsi",
     "sma",
 ]
@@ -47,14 +52,15 @@ class VectorizedStrategy:
     strategy whose rule is a plain moving-average crossover may also set
     ``fused`` to a ``MovingAverageCross``: sweeps then run it on one fused
     kernel that computes each distinct average once, instead of calling
-    ``generate_signals`` for every combination (both give the same numbers).
+    ``generate_signals`` for every combination (both give the same numbers);
+    ``RsiThreshold`` and ``BollingerReversion`` are the other fused rules.
     """
 
     name: str = ""
     param_schema: dict[str, tuple] = {}
     symbols: list[str] | None = None
     timeframe: str | None = None
-    fused: MovingAverageCross | None = None
+    fused: MovingAverageCross | RsiThreshold | BollingerReversion | None = None
 
     def generate_signals(self, prices: pd.DataFrame, volumes: pd.DataFrame, **params) -> tuple[pd.DataFrame,
                                                                                                  pd.DataFrame]:
@@ -92,35 +98,67 @@ class MovingAverageCross:
             raise InputError(f"MovingAverageCross `rule` must be 'guide' or 'strict', got {self.rule!r}")
 
 
+@dataclass(frozen=True)
+class RsiThreshold:
+    """A fused rule: enter while RSI(``period``) is below ``oversold``, exit while it is above ``overbought``,
+    once a symbol has ``period + 1`` bars (of the ``max_history`` it keeps): the bundled ``rsi_mean_reversion``.
+
+    Each field names a parameter of ``generate_signals``; one the grid does not move takes its default there.
+    """
+
+    period: str = "rsi_period"
+    oversold: str = "oversold"
+    overbought: str = "overbought"
+    max_history: int = 500
+
+
+@dataclass(frozen=True)
+class BollingerReversion:
+    """A fused rule: enter when the close is at or below the lower Bollinger band (TA-Lib ``BBANDS`` of
+    ``period`` and ``std``), exit at or above the upper band, once a symbol has ``period + warmup`` bars (of
+    the ``max_history`` it keeps): the bundled ``bollinger_mean_reversion``.
+
+    While the ``rsi_filter`` parameter is true, entries also need RSI(``rsi_period``) below ``rsi_below``, and
+    no signal is given while that RSI is undefined (``rsi_filter=None``: no such parameter, no filter). Each
+    field naming a parameter takes its ``generate_signals`` default when the grid does not move it.
+    """
+
+    period: str = "bb_period"
+    std: str = "bb_std"
+    rsi_filter: str | None = "rsi_filter"
+    rsi_period: int = 14
+    rsi_below: float = 40.0
+    warmup: int = 5
+    max_history: int = 500
+
+
 # --- helpers -------------------------------------------------------------------------------------------
 
 
 def sma(series, period: int):
     """Simple moving average (TA-Lib ``SMA``) of each column."""
-    return _per_column(talib.SMA, (series,), timeperiod=_period(period, "sma"))
+    return _per_column(talib.SMA, (series,), timeperiod=indicator_period(period, "sma"))
 
 
 def ema(series, period: int):
     """Exponential moving average (TA-Lib ``EMA``, seeded with the first SMA) of each column."""
-    return _per_column(talib.EMA, (series,), timeperiod=_period(period, "ema"))
+    return _per_column(talib.EMA, (series,), timeperiod=indicator_period(period, "ema"))
 
 
 def rsi(series, period: int = 14):
     """Relative Strength Index (TA-Lib ``RSI``, Wilder smoothing), 0-100, of each column."""
-    return _per_column(talib.RSI, (series,), timeperiod=_period(period, "rsi"))
+    return _per_column(talib.RSI, (series,), timeperiod=indicator_period(period, "rsi"))
 
 
 def atr(high, low, close, period: int = 14):
     """Average True Range (TA-Lib ``ATR``) of each column of ``high``/``low``/``close``."""
-    return _per_column(talib.ATR, (high, low, close), timeperiod=_period(period, "atr"))
+    return _per_column(talib.ATR, (high, low, close), timeperiod=indicator_period(period, "atr"))
 
 
 def bollinger_bands(series, period: int = 20, std_dev: float = 2.0):
     """``(upper, mid, lower)`` Bollinger Bands (TA-Lib ``BBANDS``, SMA middle, population std)."""
-    std_dev = float(std_dev)
-    if not np.isfinite(std_dev) or std_dev < 0:
-        raise InputError(f"`std_dev` of bollinger_bands must be a number >= 0, got {std_dev!r}")
-    return _per_column(talib.BBANDS, (series,), outputs=3, timeperiod=_period(period, "bollinger_bands"),
+    std_dev = band_width(std_dev)
+    return _per_column(talib.BBANDS, (series,), outputs=3, timeperiod=indicator_period(period, "bollinger_bands"),
                        nbdevup=std_dev, nbdevdn=std_dev, matype=0)
 
 
@@ -179,7 +217,19 @@ def _wrap(values: np.ndarray, like):
     return pd.DataFrame(values, index=like.index, columns=like.columns, copy=False)
 
 
-def _period(value, name: str) -> int:
+def band_width(value) -> float:
+    """A Bollinger width in standard deviations (a number >= 0), or an ``InputError``."""
+    try:
+        width = float(value)
+    except (TypeError, ValueError):
+        width = math.nan
+    if not math.isfinite(width) or width < 0:
+        raise InputError(f"`std_dev` of bollinger_bands must be a number >= 0, got {value!r}")
+    return width
+
+
+def indicator_period(value, name: str) -> int:
+    """``value`` as a positive whole number of bars, or an ``InputError`` naming ``name``."""
     try:
         period = int(value)
     except (TypeError, ValueError):

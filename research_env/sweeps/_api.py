@@ -119,8 +119,8 @@ def sweep(
         market = _market(bars, job, data)
         runner = VectorizedRunner(job.strategy, market, config_vector(job.config, quantity), fused=fused,
                                   max_workers=max_workers)
-        kind = "vectorized-fused" if runner.fused_rule(job.combos) else "vectorized"
-        metrics, counts, status = runner.run(job.combos, progress=progress)
+        kind = "vectorized-fused" if runner.fused_params(job.combos) is not None else "vectorized"
+        metrics, counts, status, _ = runner.run(job.combos, progress=progress)
         rows = [metric_row(c, metrics[i], _denials(counts[i])) for i, c in enumerate(job.combos)]
         note = market.bench_note
         job.warnings.extend(_status_notes(status, job.combos))
@@ -210,11 +210,11 @@ def walk_forward(
         with indicator_cache():  # every fold computes its signals over all bars: the same indicators
             for n, (a, b, c, d) in enumerate(windows):
                 lo, hi = market.rows(a, b)
-                metrics, counts, _ = runner.run(job.combos, lo, hi, progress=tick(n * (len(job.combos) + 1)))
+                metrics, counts, _, _ = runner.run(job.combos, lo, hi, progress=tick(n * (len(job.combos) + 1)))
                 rows = [metric_row(p, metrics[i], _denials(counts[i])) for i, p in enumerate(job.combos)]
                 best = sorted(rows, key=key)[0]
                 lo, hi = market.rows(c, d)
-                oos_metrics, oos_counts, _ = runner.run([best["params"]], lo, hi)
+                oos_metrics, oos_counts, _, _ = runner.run([best["params"]], lo, hi)
                 oos = metric_row(best["params"], oos_metrics[0], _denials(oos_counts[0]))
                 folds.append(_fold(n, days, (a, b, c, d), best, oos))
                 if progress is not None:

@@ -60,6 +60,10 @@ class Market:
         values = getattr(self, field)[:, :len(self.symbols)]
         return pd.DataFrame(values, index=self.index, columns=list(self.symbols), copy=True)
 
+    def sessions(self, lo: int, hi: int) -> int:
+        """How many sessions rows ``[lo, hi)`` span (the length of a simulation's daily returns)."""
+        return int(self.day[hi - 1] - self.day[lo] + 1) if hi > lo else 0
+
     def rows(self, first_day: int, stop_day: int) -> tuple[int, int]:
         """The row range of sessions ``[first_day, stop_day)`` (session numbers of ``days``)."""
         lo, hi = np.searchsorted(self.day, [first_day, stop_day])

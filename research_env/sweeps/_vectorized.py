@@ -5,19 +5,30 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
-import talib
 
 from ..strategy._indicator_cache import indicator_cache
-from ..strategy.vectorized import MovingAverageCross, VectorizedStrategy, apply_columns
+from ..strategy.vectorized import VectorizedStrategy
 from . import nb
 from ._errors import SignalError
+from ._fused import fused_inputs, fused_parameters
 from ._market import Market
 from ._parallel import local_workers
 from ._signals import SweepInputs, call_error, signal_arrays
 from ._vectorized_workers import ForkedWorkers, can_fork, parts, shared_array
-from .enums import DENIAL_DT, FILL_DT, N_METRICS, N_RULES, Outputs, SignalInputs, SignalSource
+from .enums import (
+    DENIAL_DT,
+    FILL_DT,
+    N_FUSED_COLS,
+    N_FUSED_LEVELS,
+    N_METRICS,
+    N_RULES,
+    Outputs,
+    SignalInputs,
+    SignalSource,
+)
 
 __all__ = ["VectorizedRunner"]
 
@@ -30,13 +41,16 @@ BATCH_BYTES = 64 * 2**20
 #: forking workers pays off once the combinations after the first are expected to take this long (seconds)
 PARALLEL_FROM_SECONDS = 0.2
 # placeholders for the kernel arguments a signal source does not use: 2 x 2 so they are Fortran-ordered only
-_NO_MA = np.zeros((2, 2), order="F")
+_NO_SERIES = np.zeros((2, 2), order="F")
 _NO_SIGNALS = np.zeros((2, 2), dtype=np.bool_, order="F")
 _NO_WARMUP = np.zeros(2, dtype=np.int64)
+_NO_COLS = np.full(N_FUSED_COLS, -1, dtype=np.int64)
+_NO_LEVELS = np.full(N_FUSED_LEVELS, np.nan)
 # the records a metrics-only simulation does not keep
 _NO_EQUITY = np.empty(0)
 _NO_FILLS = np.empty(0, dtype=FILL_DT)
 _NO_DENIALS = np.empty(0, dtype=DENIAL_DT)
+_NO_RETURNS = np.empty(0, dtype=np.float32)
 
 
 class VectorizedRunner:
@@ -73,44 +87,43 @@ class VectorizedRunner:
     def name(self) -> str:
         return self.strategy.name or type(self.strategy).__name__
 
-    def fused_rule(self, combos: list[dict]) -> MovingAverageCross | None:
-        """The strategy's fused rule when the grid only moves its two periods, else ``None``."""
-        rule = getattr(self.strategy, "fused", None)
-        if not self.use_fused or not isinstance(rule, MovingAverageCross):
-            return None
-        if any(set(c) - {rule.fast, rule.slow} for c in combos) or any(
-                rule.fast not in c or rule.slow not in c for c in combos):
-            return None
-        return rule
+    def fused_params(self, combos: list[dict]) -> list[dict] | None:
+        """Each combination's parameters of the strategy's fused rule when the sweep can run it fused (see
+        ``fused_parameters``), else ``None``: ``generate_signals`` runs."""
+        return fused_parameters(self.strategy, combos) if self.use_fused else None
 
     # --- many combinations ------------------------------------------------
-    def run(self, combos: list[dict], lo: int = 0, hi: int | None = None,
-            progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Metrics ``(combos, N_METRICS)``, denials per rule ``(combos, N_RULES)`` and status bits of rows
-        ``[lo, hi)``."""
+    def run(self, combos: list[dict], lo: int = 0, hi: int | None = None, progress: Progress | None = None,
+            keep_returns: bool = False) -> RunOutputs:
+        """Metrics, denials per rule and status bits of every combination over rows ``[lo, hi)``, and with
+        ``keep_returns`` their daily returns (``RunOutputs``)."""
         hi = self.market.n_bars if hi is None else hi
-        rule = self.fused_rule(combos)
-        if rule is not None:
-            return self._run_fused(rule, combos, lo, hi, progress)
+        days = self.market.sessions(lo, hi) if keep_returns else 0
+        params = self.fused_params(combos)
+        if params is not None:
+            return self._run_fused(params, lo, hi, progress, days)
         if not combos:
-            return _outputs(0)
-        return self._run_signals(combos, lo, hi, progress)
+            return _outputs(0, days)
+        return self._run_signals(combos, lo, hi, progress, days)
 
-    def _run_fused(self, rule: MovingAverageCross, combos: list[dict], lo: int, hi: int, progress: Progress | None):
-        metrics, counts, status = _outputs(len(combos))
-        ma, fast_col, slow_col, warmup = self._averages(rule, combos)
-        source = SignalSource.CROSS_GUIDE if rule.rule == "guide" else SignalSource.CROSS_STRICT
-        step = len(combos) if progress is None else max(16, -(-len(combos) // 10))
-        for a in range(0, len(combos), step):
-            b = min(a + step, len(combos))
-            metrics[a:b], counts[a:b], status[a:b] = nb.sweep_cross_nb(
-                self.market.arrays, self.cfg, lo, hi, ma, source, fast_col[a:b], slow_col[a:b], warmup[a:b],
-                _NO_SIGNALS)
+    def _run_fused(self, params: list[dict], lo: int, hi: int, progress: Progress | None, days: int):
+        out = _outputs(len(params), days)
+        fused = self._fused_inputs(params)
+        step = len(params) if progress is None else max(16, -(-len(params) // 10))
+        for a in range(0, len(params), step):
+            b = min(a + step, len(params))
+            out.metrics[a:b], out.counts[a:b], out.status[a:b] = nb.sweep_fused_nb(
+                self.market.arrays, self.cfg, lo, hi, fused.series, fused.source, fused.cols[a:b],
+                fused.levels[a:b], fused.warmup[a:b], _NO_SIGNALS, out.returns[a:b])
             if progress is not None:
-                progress(b, len(combos))
-        return metrics, counts, status
+                progress(b, len(params))
+        return out
 
-    def _run_signals(self, combos: list[dict], lo: int, hi: int, progress: Progress | None):
+    def _fused_inputs(self, params: list[dict]):
+        m = self.market
+        return fused_inputs(self.strategy.fused, params, m.close[:, :len(m.symbols)], m.width)
+
+    def _run_signals(self, combos: list[dict], lo: int, hi: int, progress: Progress | None, days: int):
         """``generate_signals`` per combination, its indicator helpers memoised; the first combination runs here
         and its time tells whether the others are worth spreading over forked processes."""
         with indicator_cache():
@@ -118,13 +131,13 @@ class VectorizedRunner:
             first = self.signals(combos[0])
             processes = self._processes(len(combos), time.perf_counter() - started)
             if processes > 1:
-                return self._run_on_workers(combos, first, lo, hi, processes, progress)
-            return self._run_batches(combos, first, lo, hi, progress)
+                return self._run_on_workers(combos, first, lo, hi, processes, progress, days)
+            return self._run_batches(combos, first, lo, hi, progress, days)
 
-    def _run_batches(self, combos: list[dict], first, lo: int, hi: int, progress: Progress | None):
+    def _run_batches(self, combos: list[dict], first, lo: int, hi: int, progress: Progress | None, days: int):
         """Here: batches of signal matrices, each simulated in one call of ``sweep_signals_nb`` (on every core)."""
         m = self.market
-        metrics, counts, status = _outputs(len(combos))
+        out = _outputs(len(combos), days)
         size = self._batch_size(len(combos))
         entries = np.zeros((m.n_bars, size * m.width), dtype=np.bool_, order="F")
         exits = np.zeros_like(entries, order="F")
@@ -134,17 +147,17 @@ class VectorizedRunner:
             for k in range(max(a, 1), b):
                 _place(self.signals(combos[k]), entries, exits, (k - a) * m.width)
             used = (b - a) * m.width
-            metrics[a:b], counts[a:b], status[a:b] = nb.sweep_signals_nb(
-                m.arrays, self.cfg, lo, hi, entries[:, :used], exits[:, :used], _NO_MA)
+            out.metrics[a:b], out.counts[a:b], out.status[a:b] = nb.sweep_signals_nb(
+                m.arrays, self.cfg, lo, hi, entries[:, :used], exits[:, :used], _NO_SERIES, out.returns[a:b])
             if progress is not None:
                 progress(b, len(combos))
-        return metrics, counts, status
+        return out
 
     def _run_on_workers(self, combos: list[dict], first, lo: int, hi: int, processes: int,
-                        progress: Progress | None):
+                        progress: Progress | None, days: int):
         """On ``processes`` forked workers: each runs ``generate_signals`` and ``simulate_nb`` for the combinations
         it is sent and writes their rows into shared memory (this process keeps the first combination)."""
-        outputs = _outputs(len(combos), shared=True)
+        outputs = _outputs(len(combos), days, shared=True)
         simulate = functools.partial(self._simulate, outputs=outputs, lo=lo, hi=hi)
         simulate(0, first)
         done = 1
@@ -186,15 +199,15 @@ class VectorizedRunner:
             simulate(k, signals)
         return None
 
-    def _simulate(self, k: int, signals: tuple[np.ndarray, np.ndarray], outputs: tuple, lo: int, hi: int) -> None:
-        """One combination's metrics, denial counts and status into row ``k`` of ``outputs`` (``simulate_nb``,
-        the kernel ``sweep_signals_nb`` runs per combination)."""
-        metrics, counts, status = outputs
+    def _simulate(self, k: int, signals: tuple[np.ndarray, np.ndarray], outputs: RunOutputs, lo: int,
+                  hi: int) -> None:
+        """One combination's metrics, denial counts, status and daily returns into row ``k`` of ``outputs``
+        (``simulate_nb``, the kernel ``sweep_signals_nb`` runs per combination)."""
         entries, exits = self._single_matrices()
         _place(signals, entries, exits, 0)
-        source = SignalInputs(SignalSource.ARRAYS, entries, exits, 0, _NO_MA, 0, 0, _NO_WARMUP)
-        out = Outputs(False, _NO_EQUITY, _NO_FILLS, _NO_DENIALS, np.zeros(2, dtype=np.int64), metrics[k], counts[k])
-        status[k] = nb.simulate_nb(self.market.arrays, self.cfg, source, lo, hi, out)
+        out = Outputs(False, _NO_EQUITY, _NO_FILLS, _NO_DENIALS, np.zeros(2, dtype=np.int64), outputs.metrics[k],
+                      outputs.counts[k], outputs.returns[k])
+        outputs.status[k] = nb.simulate_nb(self.market.arrays, self.cfg, _arrays_source(entries, exits), lo, hi, out)
 
     def _single_matrices(self) -> tuple[np.ndarray, np.ndarray]:
         if self._single is None:
@@ -214,39 +227,21 @@ class VectorizedRunner:
             inputs.restore(self.strategy)
         return signal_arrays(produced, inputs.prices, where, params)
 
-    def _averages(self, rule: MovingAverageCross, combos: list[dict]):
-        windows = sorted({int(c[rule.fast]) for c in combos} | {int(c[rule.slow]) for c in combos})
-        position = {w: i for i, w in enumerate(windows)}
-        function = talib.SMA if rule.average == "sma" else talib.EMA
-        m = self.market
-        n_sym = m.width
-        close = m.close[:, :len(m.symbols)]
-        ma = np.full((m.n_bars, len(windows) * n_sym), np.nan, order="F")
-        for i, w in enumerate(windows):
-            # the arithmetic of the sma/ema helpers, without the DataFrames
-            values = apply_columns(function, [close], timeperiod=w)[0]
-            ma[:, i * n_sym:i * n_sym + values.shape[1]] = values
-        fast_col = np.array([position[int(c[rule.fast])] for c in combos], dtype=np.int64)
-        slow_col = np.array([position[int(c[rule.slow])] for c in combos], dtype=np.int64)
-        warmup = np.array([[int(c[rule.slow]), rule.max_history] for c in combos], dtype=np.int64).reshape(-1, 2)
-        return ma, fast_col, slow_col, warmup
-
     # --- one combination with every record --------------------------------
     def record(self, params: dict, lo: int = 0, hi: int | None = None):
         """One combination with equity per row and fill/denial records: ``(equity, fills, denials, metrics,
         counts, status)``."""
         m = self.market
         hi = m.n_bars if hi is None else hi
-        rule = self.fused_rule([params])
-        if rule is not None:
-            ma, fast_col, slow_col, warmup = self._averages(rule, [params])
-            source = SignalSource.CROSS_GUIDE if rule.rule == "guide" else SignalSource.CROSS_STRICT
-            signals = SignalInputs(source, _NO_SIGNALS, _NO_SIGNALS, 0, ma, int(fast_col[0]), int(slow_col[0]),
-                                   warmup[0])
+        fused_params = self.fused_params([params])
+        if fused_params is not None:
+            fused = self._fused_inputs(fused_params)
+            signals = SignalInputs(fused.source, _NO_SIGNALS, _NO_SIGNALS, 0, fused.series, fused.cols[0],
+                                   fused.levels[0], fused.warmup[0])
         else:
             entries, exits = self._single_matrices()
             _place(self.signals(params), entries, exits, 0)
-            signals = SignalInputs(SignalSource.ARRAYS, entries, exits, 0, _NO_MA, 0, 0, _NO_WARMUP)
+            signals = _arrays_source(entries, exits)
         equity = np.full(m.n_bars, np.nan)
         size = max(hi - lo, 0) * m.width + 1
         fills = np.empty(size, dtype=FILL_DT)
@@ -254,16 +249,32 @@ class VectorizedRunner:
         counts_out = np.zeros(2, dtype=np.int64)
         metrics = np.empty(N_METRICS)
         rule_counts = np.zeros(N_RULES, dtype=np.int64)
-        out = Outputs(True, equity, fills, denials, counts_out, metrics, rule_counts)
+        out = Outputs(True, equity, fills, denials, counts_out, metrics, rule_counts, _NO_RETURNS)
         status = nb.simulate_nb(m.arrays, self.cfg, signals, lo, hi, out)
         return (equity[lo:hi], fills[:counts_out[0]], denials[:counts_out[1]], metrics, rule_counts, int(status))
 
 
-def _outputs(n_combos: int, shared: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Metrics, denial counts and status bits for ``n_combos`` combinations (``shared``: in memory that forked
-    workers write to)."""
+class RunOutputs(NamedTuple):
+    """What a run of many combinations produced: metrics ``(combos, N_METRICS)``, denials per rule
+    ``(combos, N_RULES)``, status bits ``(combos,)`` and daily returns ``(combos, sessions)`` float32 (no columns
+    unless kept)."""
+
+    metrics: np.ndarray
+    counts: np.ndarray
+    status: np.ndarray
+    returns: np.ndarray
+
+
+def _outputs(n_combos: int, days: int = 0, shared: bool = False) -> RunOutputs:
+    """Empty ``RunOutputs`` for ``n_combos`` combinations (``shared``: in memory that forked workers write to)."""
     new = shared_array if shared else np.zeros
-    return new((n_combos, N_METRICS), np.float64), new((n_combos, N_RULES), np.int64), new(n_combos, np.int64)
+    return RunOutputs(new((n_combos, N_METRICS), np.float64), new((n_combos, N_RULES), np.int64),
+                      new(n_combos, np.int64), new((n_combos, days), np.float32))
+
+
+def _arrays_source(entries: np.ndarray, exits: np.ndarray) -> SignalInputs:
+    """Signals from column 0 of ``entries``/``exits``."""
+    return SignalInputs(SignalSource.ARRAYS, entries, exits, 0, _NO_SERIES, _NO_COLS, _NO_LEVELS, _NO_WARMUP)
 
 
 def _place(signals: tuple[np.ndarray, np.ndarray], entries: np.ndarray, exits: np.ndarray, column: int) -> None:

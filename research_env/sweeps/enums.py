@@ -18,6 +18,8 @@ __all__ = [
     "CFG_FIELDS",
     "CFG_SIZE",
     "FILL_DT",
+    "N_FUSED_COLS",
+    "N_FUSED_LEVELS",
     "METRIC_FIELDS",
     "N_METRICS",
     "N_RULES",
@@ -32,6 +34,8 @@ __all__ = [
     "SignalSource",
     "DENIAL_DT",
     "DUPLICATE_SLOTS",
+    "FusedCol",
+    "FusedLevel",
     "MarketArrays",
     "TradeF",
     "Outputs",
@@ -56,6 +60,8 @@ class _SignalSourceT(NamedTuple):
     ARRAYS: int = 0  # precomputed boolean (bars, combos x symbols) matrices
     CROSS_GUIDE: int = 1  # fused moving-average cross, the guide's DualMaCrossoverStrategy rule
     CROSS_STRICT: int = 2  # fused moving-average cross, strict crossover (vectorbt's ma_crossed_above/below)
+    LEVELS_STRICT: int = 3  # fused levels: enter while value < lower, exit while value > upper (RsiThreshold)
+    LEVELS_INCLUSIVE: int = 4  # fused levels: enter while value <= lower, exit while >= upper (BollingerReversion)
 
 
 SignalSource = _SignalSourceT()
@@ -174,22 +180,54 @@ class MarketArrays(NamedTuple):
     bench_close: np.ndarray
 
 
+class _FusedColT(NamedTuple):
+    """Positions in a fused rule's ``cols``: the ``series`` columns it reads (-1: a constant of ``levels``)."""
+
+    FAST: int = 0  # cross rules: the fast and slow averages
+    SLOW: int = 1
+    VALUE: int = 0  # level rules: the value compared (RSI, close), its lower and upper bounds, and the filter
+    LOWER: int = 1
+    UPPER: int = 2
+    FILTER: int = 3  # -1: no filter; else entries need it below ``levels[FILTER_BELOW]`` and no signal while NaN
+
+
+FusedCol = _FusedColT()
+N_FUSED_COLS = 4
+
+
+class _FusedLevelT(NamedTuple):
+    """Positions in a level rule's ``levels``: its constant bounds."""
+
+    LOWER: int = 0
+    UPPER: int = 1
+    FILTER_BELOW: int = 2
+
+
+FusedLevel = _FusedLevelT()
+N_FUSED_LEVELS = 3
+
+
 class SignalInputs(NamedTuple):
-    """Where one combination's entries and exits come from: a ``SignalSource`` and its arrays."""
+    """Where one combination's entries and exits come from: a ``SignalSource`` and its arrays.
+
+    ``ARRAYS``: column ``combo`` of ``entries``/``exits``. Fused rules: the indicator ``series`` (bars, series x
+    symbols), the columns the rule reads (``cols``, by ``FusedCol``), its constant bounds (``levels``, by
+    ``FusedLevel``) and ``warmup`` (bars the symbol needs before a signal, bars its history keeps).
+    """
 
     source: int
     entries: np.ndarray
     exits: np.ndarray
     combo: int
-    ma: np.ndarray
-    fast_col: int
-    slow_col: int
+    series: np.ndarray
+    cols: np.ndarray
+    levels: np.ndarray
     warmup: np.ndarray
 
 
 class Outputs(NamedTuple):
     """Where a simulation writes: metrics and denial counts always; with ``record``, equity per row, fill and
-    denial records and their counts."""
+    denial records and their counts; the daily returns (float32) when ``returns`` is not empty."""
 
     record: bool
     equity: np.ndarray
@@ -198,6 +236,7 @@ class Outputs(NamedTuple):
     counts: np.ndarray
     metrics: np.ndarray
     rule_counts: np.ndarray
+    returns: np.ndarray
 
 
 def describe_status(status: int, duplicate_slots: int = DUPLICATE_SLOTS) -> list[str]:

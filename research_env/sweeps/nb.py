@@ -5,7 +5,7 @@ contiguous, so a combination streams down its own columns), with at least two
 columns: numba types a one-column array as C-ordered, which would compile a
 second copy of every kernel, so callers pad one symbol with an empty column.
 Market columns are symbols; signal columns are ``combo * n_symbols + symbol``;
-moving-average columns are ``window * n_symbols + symbol``. A bar a symbol does
+a fused rule's series columns are ``series * n_symbols + symbol``. A bar a symbol does
 not have is ``has_bar[row, col] == False``.
 
 ``simulate_nb`` reproduces the bar-by-bar engine (``research_env.engine``) for
@@ -23,7 +23,7 @@ rows of the engine's risk table (``engine/risk.py``), in its order, with its
 one comparison (``breaches``, compiled here as ``breaches_nb``) and its rule
 codes. Float operations follow the engine's order so the numbers agree to the
 last bit where the engine is deterministic. The signals come from
-``signal_events_nb`` (``array_events_nb`` or ``cross_events_nb``); the metrics
+``signal_events_nb`` (``array_events_nb``, ``cross_events_nb`` or ``level_events_nb``); the metrics
 of ``engine/metrics.py`` are computed by ``return_metrics_nb``,
 ``benchmark_metrics_nb`` and ``trade_metrics_nb``; sums use numpy's pairwise
 summation.
@@ -54,12 +54,16 @@ from .enums import (
     DENIAL_DT,
     DUPLICATE_SLOTS,
     FILL_DT,
+    N_FUSED_COLS,
+    N_FUSED_LEVELS,
     N_METRICS,
     N_RULES,
     STATE_DT,
     STATUS_DUPLICATE_UNVERIFIED,
     SYMBOL_DT,
     CfgField,
+    FusedCol,
+    FusedLevel,
     Metric,
     Outputs,
     Rule,
@@ -72,12 +76,13 @@ __all__ = [
     "array_events_nb",
     "benchmark_metrics_nb",
     "cross_events_nb",
+    "level_events_nb",
     "metrics_nb",
     "pairwise_sum_nb",
     "return_metrics_nb",
     "signal_events_nb",
     "simulate_nb",
-    "sweep_cross_nb",
+    "sweep_fused_nb",
     "sweep_signals_nb",
     "trade_metrics_nb",
 ]
@@ -268,20 +273,64 @@ class SignalEvents(NamedTuple):
 
 
 @njit(cache=True)
+def level_events_nb(has_bar, lo, hi, series, cols, levels, warmup, inclusive, s, rows, flags):
+    """Level signals of symbol ``s`` in ``[lo, hi)``: enter while the value is below its lower bound, exit while
+    it is above its upper bound (``inclusive``: or equal), once the symbol has ``warmup[0]`` bars (of the
+    ``warmup[1]`` its history keeps). With a filter, entries also need the filter below its bound, and no signal
+    is given while the filter is NaN. Returns their count."""
+    n_sym = has_bar.shape[1]
+    value_col = cols[FusedCol.VALUE] * n_sym + s
+    n = seen = 0
+    for t in range(hi):
+        if not has_bar[t, s]:
+            continue
+        seen += 1
+        if t < lo or min(seen, warmup[1]) < warmup[0]:
+            continue
+        value = series[t, value_col]
+        lower = _level(series, cols, levels, FusedCol.LOWER, FusedLevel.LOWER, t, n_sym, s)
+        upper = _level(series, cols, levels, FusedCol.UPPER, FusedLevel.UPPER, t, n_sym, s)
+        may_enter = True
+        if cols[FusedCol.FILTER] >= 0:
+            gate = series[t, cols[FusedCol.FILTER] * n_sym + s]
+            if math.isnan(gate):
+                continue
+            may_enter = gate < levels[FusedLevel.FILTER_BELOW]
+        enter = (value <= lower) if inclusive else (value < lower)
+        leave = (value >= upper) if inclusive else (value > upper)
+        flag = (1 if enter and may_enter else 0) + (2 if leave else 0)
+        if flag:
+            rows[n] = t
+            flags[n] = flag
+            n += 1
+    return n
+
+
+@njit(cache=True, inline="always")
+def _level(series, cols, levels, col, level, t, n_sym, s):
+    """A level rule's bound at row ``t``: its series column, or its constant when the column is -1."""
+    return levels[level] if cols[col] < 0 else series[t, cols[col] * n_sym + s]
+
+
+@njit(cache=True)
 def signal_events_nb(has_bar, lo, hi, sig):
     """Each symbol's signal bars in ``[lo, hi)`` (``SignalEvents``)."""
     n_sym = has_bar.shape[1]
     rows = np.empty((n_sym, max(hi - lo, 1)), dtype=np.int64)
     flags = np.empty((n_sym, max(hi - lo, 1)), dtype=np.int8)
     count = np.zeros(n_sym, dtype=np.int64)
-    entries, exits, ma, warmup = sig.entries, sig.exits, sig.ma, sig.warmup
-    guide = sig.source == SignalSource.CROSS_GUIDE
+    source, series, cols, warmup = sig.source, sig.series, sig.cols, sig.warmup
     for s in range(n_sym):
-        if sig.source == SignalSource.ARRAYS:
-            count[s] = array_events_nb(has_bar, lo, hi, entries, exits, sig.combo * n_sym + s, s, rows[s], flags[s])
+        if source == SignalSource.ARRAYS:
+            count[s] = array_events_nb(has_bar, lo, hi, sig.entries, sig.exits, sig.combo * n_sym + s, s, rows[s],
+                                       flags[s])
+        elif source == SignalSource.CROSS_GUIDE or source == SignalSource.CROSS_STRICT:
+            count[s] = cross_events_nb(has_bar, lo, hi, series, cols[FusedCol.FAST] * n_sym + s,
+                                       cols[FusedCol.SLOW] * n_sym + s, warmup, source == SignalSource.CROSS_GUIDE,
+                                       s, rows[s], flags[s])
         else:
-            count[s] = cross_events_nb(has_bar, lo, hi, ma, sig.fast_col * n_sym + s, sig.slow_col * n_sym + s,
-                                       warmup, guide, s, rows[s], flags[s])
+            count[s] = level_events_nb(has_bar, lo, hi, series, cols, sig.levels, warmup,
+                                       source == SignalSource.LEVELS_INCLUSIVE, s, rows[s], flags[s])
     return SignalEvents(rows, flags, count)
 
 
@@ -554,15 +603,19 @@ def record_denial_nb(sim, out, no, t, s, side, q, rule, value, other):
 
 @njit(cache=True)
 def finish_nb(mk, cfg, sim, out, lo, hi):
-    """Close the last session and the drawdown record, then compute the metrics."""
+    """Close the last session and the drawdown record, then compute the metrics (and keep the daily returns
+    when ``out.returns`` has room for them)."""
     st = sim.state[0]
     if hi > lo:
         sim.daily[mk.day[hi - 1] - sim.day0] = st.equity
     dd = st.low / st.peak - 1.0
     if dd < st.worst_dd:
         st.worst_dd = dd
-    metrics_nb(out.metrics, sim.daily, sim.trades, st.n_opened, st.equity, cfg[CfgField.INITIAL_CASH], st.worst_dd,
-               st.total_comm, mk.bench_close, sim.day0)
+    returns = metrics_nb(out.metrics, sim.daily, sim.trades, st.n_opened, st.equity, cfg[CfgField.INITIAL_CASH],
+                         st.worst_dd, st.total_comm, mk.bench_close, sim.day0)
+    if out.returns.shape[0] == returns.shape[0]:
+        for j in range(returns.shape[0]):
+            out.returns[j] = returns[j]
     if out.record:
         out.counts[0] = st.n_fills
         out.counts[1] = st.n_denials
@@ -757,7 +810,8 @@ def simulate_nb(mk, cfg, sig, lo, hi, out):
 
 @njit(cache=True)
 def metrics_nb(out, daily, trades, n_opened, final, init_cash, worst_dd, total_comm, bench_close, day0):
-    """The report metrics of ``engine/metrics.py`` from one combination's streamed state."""
+    """The report metrics of ``engine/metrics.py`` from one combination's streamed state; returns the daily
+    returns."""
     for k in range(N_METRICS):
         out[k] = np.nan
     out[Metric.FINAL_EQUITY] = final
@@ -767,6 +821,7 @@ def metrics_nb(out, daily, trades, n_opened, final, init_cash, worst_dd, total_c
     returns = return_metrics_nb(out, daily, final, init_cash)
     benchmark_metrics_nb(out, returns, bench_close, day0)
     trade_metrics_nb(out, trades, n_opened)
+    return returns
 
 
 @njit(cache=True)
@@ -857,44 +912,48 @@ def trade_metrics_nb(out, trades, n_opened):
 
 
 @njit(cache=True, parallel=True)
-def sweep_signals_nb(mk, cfg, lo, hi, entries, exits, no_ma):
+def sweep_signals_nb(mk, cfg, lo, hi, entries, exits, no_series, returns):
     """Simulate every combination of precomputed ``entries``/``exits`` (bars, combos x symbols) in parallel.
 
-    ``no_ma`` is an unused Fortran-ordered float placeholder for the moving averages (so every caller compiles
-    ``simulate_nb`` for the same argument types).
+    ``no_series`` is an unused Fortran-ordered float placeholder for a fused rule's series (so every caller
+    compiles ``simulate_nb`` for the same argument types). ``returns`` (combos, sessions) float32 takes each
+    combination's daily returns; give it zero columns to keep none.
     Returns ``(metrics (combos, N_METRICS), rule_counts (combos, N_RULES), status (combos,))``.
     """
     n_combo = entries.shape[1] // mk.close.shape[1]
     metrics = np.empty((n_combo, N_METRICS))
     counts = np.zeros((n_combo, N_RULES), dtype=np.int64)
     status = np.zeros(n_combo, dtype=np.int64)
+    cols = np.full(N_FUSED_COLS, -1, dtype=np.int64)
+    levels = np.full(N_FUSED_LEVELS, np.nan)
     warmup = np.zeros(2, dtype=np.int64)
     for c in prange(n_combo):
-        sig = SignalInputs(SignalSource.ARRAYS, entries, exits, c, no_ma, 0, 0, warmup)
-        status[c] = simulate_nb(mk, cfg, sig, lo, hi, _unrecorded(metrics[c], counts[c]))
+        sig = SignalInputs(SignalSource.ARRAYS, entries, exits, c, no_series, cols, levels, warmup)
+        status[c] = simulate_nb(mk, cfg, sig, lo, hi, _unrecorded(metrics[c], counts[c], returns[c]))
     return metrics, counts, status
 
 
 @njit(cache=True, parallel=True)
-def sweep_cross_nb(mk, cfg, lo, hi, ma, source, fast_col, slow_col, warmup, no_signals):
-    """The fused moving-average crossover sweep: combination ``c`` compares MA columns ``fast_col[c]`` and
-    ``slow_col[c]`` (each distinct window computed once by the caller); ``warmup[c]`` is (bars, history cap);
-    ``no_signals`` is an unused Fortran-ordered boolean placeholder.
+def sweep_fused_nb(mk, cfg, lo, hi, series, source, cols, levels, warmup, no_signals, returns):
+    """A fused rule's sweep: combination ``c`` reads the ``series`` columns ``cols[c]`` (each distinct indicator
+    computed once by the caller) with bounds ``levels[c]`` and warm-up ``warmup[c]``; ``source`` is the rule's
+    ``SignalSource``; ``no_signals`` is an unused Fortran-ordered boolean placeholder; ``returns`` as in
+    ``sweep_signals_nb``.
 
     Returns ``(metrics, rule_counts, status)`` like ``sweep_signals_nb``.
     """
-    n_combo = fast_col.shape[0]
+    n_combo = cols.shape[0]
     metrics = np.empty((n_combo, N_METRICS))
     counts = np.zeros((n_combo, N_RULES), dtype=np.int64)
     status = np.zeros(n_combo, dtype=np.int64)
     for c in prange(n_combo):
-        sig = SignalInputs(source, no_signals, no_signals, 0, ma, fast_col[c], slow_col[c], warmup[c])
-        status[c] = simulate_nb(mk, cfg, sig, lo, hi, _unrecorded(metrics[c], counts[c]))
+        sig = SignalInputs(source, no_signals, no_signals, 0, series, cols[c], levels[c], warmup[c])
+        status[c] = simulate_nb(mk, cfg, sig, lo, hi, _unrecorded(metrics[c], counts[c], returns[c]))
     return metrics, counts, status
 
 
 @njit(cache=True)
-def _unrecorded(metrics, rule_counts):
-    """``Outputs`` that keep metrics and denial counts only."""
+def _unrecorded(metrics, rule_counts, returns):
+    """``Outputs`` that keep metrics, denial counts and (when ``returns`` is not empty) daily returns."""
     return Outputs(False, np.empty(0), np.empty(0, dtype=FILL_DT), np.empty(0, dtype=DENIAL_DT),
-                   np.zeros(2, dtype=np.int64), metrics, rule_counts)
+                   np.zeros(2, dtype=np.int64), metrics, rule_counts, returns)

@@ -32,10 +32,11 @@ def padded(signals: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
-def run_kernel(market, entries, exits, config=NO_BENCH):
+def run_kernel(market, entries, exits, config=NO_BENCH, returns=None):
+    returns = np.empty((1, 0), np.float32) if returns is None else returns
     return nb.sweep_signals_nb(market.arrays, config_vector(config), 0, market.n_bars,
                                padded(entries, market.width), padded(exits, market.width),
-                               np.zeros((2, 2), order="F"))
+                               np.zeros((2, 2), order="F"), returns)
 
 
 def test_pairwise_sum_nb_gives_numpys_bits():
@@ -43,6 +44,21 @@ def test_pairwise_sum_nb_gives_numpys_bits():
     for n in (0, 1, 7, 8, 9, 127, 128, 129, 255, 1000, 4097):
         a = rng.normal(size=n) * 10 ** rng.uniform(-6, 6, n)
         assert nb.pairwise_sum_nb(a, 0, n) == np.sum(a)
+
+
+def test_the_kernel_keeps_the_engines_daily_returns_when_asked():
+    market = arrays({"AAA": daily_frame(ROWS)})
+    entries = np.zeros((5, 1), bool)
+    exits = np.zeros((5, 1), bool)
+    entries[0, 0] = exits[2, 0] = True
+    returns = np.full((1, 5), np.nan, np.float32)
+    run_kernel(market, entries, exits, returns=returns)
+    engine = vectorized_backtest(Scripted({("AAA", 0): "in", ("AAA", 2): "out"}), ["AAA"], "2024-03-01",
+                                 "2024-03-30", "1d", data={"AAA": daily_frame(ROWS)}, config=NO_BENCH)
+    daily = engine.equity.to_numpy() / np.concatenate([[100_000.0], engine.equity.to_numpy()[:-1]]) - 1.0
+    assert returns[0].tolist() == daily.astype(np.float32).tolist()
+    # day 2: 20 bought at 100.5 * 1.0002 plus $0.10 commission, marked at the close of 101
+    assert returns[0, 0] == 0.0 and returns[0, 1] == pytest.approx((20 * 101 - 20 * 100.5201 - 0.1) / 1e5, rel=1e-6)
 
 
 def test_entry_buys_two_percent_at_next_open_and_exit_sells_all():

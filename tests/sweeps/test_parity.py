@@ -8,7 +8,11 @@ Pairs (each really equivalent, bar for bar):
   Example 4, kept verbatim in ``guide_example_4.py``, may enter as soon as the bands and RSI(14) exist;
   ``test_example_4_differs_from_its_twin_only_in_the_warm_up`` pins that difference.
 * Dual MA crossover: ``DualMaCrossoverStrategy`` (guide Example 1) against
-  ``strategies/dual_ma_crossover_vectorized.py``, both through ``generate_signals`` and the fused kernel.
+  ``strategies/dual_ma_crossover_vectorized.py``.
+* RSI mean reversion: ``strategies/rsi_mean_reversion.py`` against ``rsi_mean_reversion_vectorized.py``.
+
+Each twin runs both through ``generate_signals`` and through its declared fused rule (``MovingAverageCross``,
+``BollingerReversion``, ``RsiThreshold``).
 
 Each runs a 2 x 2 grid on AAPL and MSFT, real daily bars (2015-2017) and real 5-minute bars
 (June-July 2025), with the default matching and risk rules, and compares every combination.
@@ -63,16 +67,20 @@ def check_grid_against_engine(vectorized, cls, grid, timeframe, store, config=No
     return result
 
 
+FUSED = pytest.mark.parametrize("fused", [True, False], ids=["fused", "generate_signals"])
+
+
 @pytest.mark.parametrize("timeframe", ["1d", "5m"])
-def test_bollinger_sweep_matches_the_engine_for_every_combination(real_store, timeframe):
+@FUSED
+def test_bollinger_sweep_matches_the_engine_for_every_combination(real_store, timeframe, fused):
     result = check_grid_against_engine(BollingerTwin, guide_class("bollinger_mean_reversion"), BOLLINGER_GRID,
-                                       timeframe, real_store)
-    assert result.kind == "vectorized"
+                                       timeframe, real_store, fused=fused)
+    assert result.kind == ("vectorized-fused" if fused else "vectorized")
     assert sum(r["total_trades"] for r in result.rows) > 10
 
 
 @pytest.mark.parametrize("timeframe", ["1d", "5m"])
-@pytest.mark.parametrize("fused", [True, False], ids=["fused", "generate_signals"])
+@FUSED
 def test_dual_ma_sweep_matches_the_engine_for_every_combination(real_store, timeframe, fused):
     vectorized = guide_vectorized("dual_ma_crossover_vectorized")
     result = check_grid_against_engine(vectorized, guide_class("dual_ma_crossover"), DUAL_MA_GRID, timeframe,
@@ -114,14 +122,25 @@ def test_tight_risk_limits_deny_the_same_signals_as_the_engine(real_store, case)
     assert expected <= denied, denied
 
 
-def test_the_bundled_bollinger_twin_matches_the_class_with_and_without_the_rsi_filter(real_store):
+@FUSED
+def test_the_bundled_bollinger_twin_matches_the_class_with_and_without_the_rsi_filter(real_store, fused):
     """AAPL and MSFT daily 2015-2018: identical fills, trades, denials, equity and metrics for every combination."""
     grid = {"bb_period": [10, 20], "bb_std": [1.5, 2.0], "rsi_filter": [True, False]}
     result = check_grid_against_engine(BollingerTwin, guide_class("bollinger_mean_reversion"), grid, "1d",
-                                       real_store, span=("2015-01-01", "2019-01-01"))
+                                       real_store, span=("2015-01-01", "2019-01-01"), fused=fused)
     by_filter = {flag: sum(r["total_trades"] for r in result.rows if r["params"]["rsi_filter"] is flag)
                  for flag in (True, False)}
     assert by_filter[True] > 10 and by_filter[False] > by_filter[True]
+
+
+@pytest.mark.parametrize("timeframe", ["1d", "5m"])
+@FUSED
+def test_the_rsi_twin_matches_the_class_for_every_combination(real_store, timeframe, fused):
+    grid = {"rsi_period": [7, 14], "oversold": [30, 40], "overbought": [60, 70]}
+    result = check_grid_against_engine(guide_vectorized("rsi_mean_reversion_vectorized"),
+                                       guide_class("rsi_mean_reversion"), grid, timeframe, real_store, fused=fused)
+    assert result.kind == ("vectorized-fused" if fused else "vectorized")
+    assert sum(r["total_trades"] for r in result.rows) > 20
 
 
 def test_example_4_differs_from_its_twin_only_in_the_warm_up(real_store):
