@@ -20,6 +20,7 @@ __all__ = [
     "Indicators",
     "InputError",
     "LoadedStrategy",
+    "LookaheadReport",
     "OrderSide",
     "OrderType",
     "ParameterError",
@@ -36,6 +37,7 @@ __all__ = [
     "ValidationReport",
     "VectorizedStrategy",
     "backtest",
+    "check_lookahead",
     "import_bars",
     "interact",
     "load_bars",
@@ -74,6 +76,8 @@ _HOME = {
     "load_strategy": "research_env.strategy.loader",
     "register_strategy": "research_env.strategy.loader",
     "backtest": "research_env.api",
+    "check_lookahead": "research_env.lookahead",
+    "LookaheadReport": "research_env.lookahead",
     "sweep": "research_env.sweeps",
     "walk_forward": "research_env.sweeps",
     "SweepResult": "research_env.sweeps",
@@ -92,6 +96,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time ``__getattr
     from research_env.engine.config import BacktestConfig, RiskConfig
     from research_env.engine.result import BacktestResult
     from research_env.errors import InputError, ResearchEnvError, StrategyError
+    from research_env.lookahead import LookaheadReport, check_lookahead
     from research_env.notebook.widgets import interact
     from research_env.run_spec import RunSpec
     from research_env.strategy.base import StrategyBase

@@ -153,3 +153,19 @@ def test_input_errors_name_the_command_line_options_not_the_python_arguments(tmp
     assert "shorten it or pass --max-years 5 to raise it" in err and "max_years=" not in err
     assert main(["backtest", "dual_ma_crossover", "--data", str(store), "--cash", "inf"]) == 2
     assert capsys.readouterr().err == "research-env: error: `--cash` must be a positive number, got inf\n"
+
+
+def test_check_lookahead_names_the_first_changed_signal_and_exits_1(tmp_path, data_dir, capsys):
+    peek = tmp_path / "peek_vectorized.py"
+    peek.write_text("from strategies.vectorized import VectorizedStrategy\n\n\n"
+                    "class Peek(VectorizedStrategy):\n"
+                    "    name = 'peek'\n\n"
+                    "    def generate_signals(self, prices, volumes, lag=1):\n"
+                    "        up = prices.shift(-lag) > prices\n"
+                    "        return up.fillna(False), (~up).fillna(False)\n")
+    assert main(["check-lookahead", str(peek), *ARGS, "--param", "lag=2", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False and report["symbol"] == "AAPL" and report["kind"] == "vectorized"
+    assert report["message"].startswith(f"peek: look-ahead at AAPL {report['time'].replace('T', ' ')}")
+    assert main(["check-lookahead", RSI, *ARGS, "--param", "rsi_period=10"]) == 0
+    assert "rsi_mean_reversion: no look-ahead found (3 cut points, bar-by-bar" in capsys.readouterr().out

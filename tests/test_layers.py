@@ -34,7 +34,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("strategy", ("research_env.strategy",)),
     ("engine", ("research_env.engine",)),
     ("run spec", ("research_env.run_spec", "research_env.run_options")),
-    ("entry points", ("research_env.api", "research_env.sweeps", "research_env.contained")),
+    ("entry points", ("research_env.api", "research_env.sweeps", "research_env.contained",
+                      "research_env.lookahead")),
     ("doors", ("research_env.notebook", "research_env.commands", "research_env.cli", "research_env.batch",
                "research_env.assistant", "research_env.service", "research_env.client", "research_env.__main__")),
 )

@@ -1,4 +1,5 @@
-"""The notebook layer: ``%backtest``/``%%strategy``/``%sweep`` magics, parameter sliders, plotly reports, progress.
+"""The notebook layer: ``%backtest``/``%%strategy``/``%sweep``/``%lookahead`` magics, parameter sliders, plotly
+reports, progress.
 
 ``load_ipython_extension`` only registers the magics; everything heavy
 (pandas, plotly, the engine) loads when a magic or ``interact`` first runs.
@@ -10,10 +11,11 @@ __all__ = ["load_ipython_extension"]
 
 
 def load_ipython_extension(ip) -> None:
-    """Register ``%backtest``, ``%%strategy`` and ``%sweep`` with the IPython shell ``ip``."""
+    """Register ``%backtest``, ``%%strategy``, ``%sweep`` and ``%lookahead`` with the IPython shell ``ip``."""
     from .backtest_magics import BacktestMagics
+    from .lookahead_magics import LookaheadMagics
     from .strategy_magics import StrategyMagics
     from .sweep_magics import SweepMagics
 
-    ip.register_magics(BacktestMagics, StrategyMagics, SweepMagics)
+    ip.register_magics(BacktestMagics, StrategyMagics, SweepMagics, LookaheadMagics)
 

@@ -17,6 +17,7 @@ handed out read-only (see ``_indicator_cache``).
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ __all__ = [
     "indicator_cache",
     "indicator_period",
     "rsi",
+    "signal_defaults",
     "sma",
 ]
 
@@ -69,6 +71,12 @@ class VectorizedStrategy:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
+
+
+def signal_defaults(strategy: VectorizedStrategy) -> dict:
+    """The parameters ``strategy.generate_signals`` declares with a default, and their defaults."""
+    signature = inspect.signature(strategy.generate_signals)
+    return {name: p.default for name, p in signature.parameters.items() if p.default is not inspect.Parameter.empty}
 
 
 @dataclass(frozen=True)

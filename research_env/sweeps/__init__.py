@@ -9,12 +9,15 @@ from ..run_spec import DEFAULT_MAX_COMBINATIONS, DEFAULT_MAX_YEARS
 from ._api import check_years, risk_notes, sweep, vectorized_backtest, walk_forward
 from ._errors import GridError, SignalError, SweepError
 from ._grid import check_grid, expand_grid, parse_grid, parse_values
+from ._lookahead import LookaheadError, LookaheadReport
 from .result import SweepResult, WalkForwardResult
 
 __all__ = [
     "DEFAULT_MAX_COMBINATIONS",
     "DEFAULT_MAX_YEARS",
     "GridError",
+    "LookaheadError",
+    "LookaheadReport",
     "SignalError",
     "SweepError",
     "SweepResult",

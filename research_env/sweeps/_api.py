@@ -26,6 +26,7 @@ from ..strategy.params import coerce_value, strategy_defaults
 from ..strategy.vectorized import indicator_cache
 from ._errors import SweepError
 from ._grid import check_grid, expand_grid
+from ._lookahead import LookaheadError, sweep_verdict
 from ._market import Market, config_vector, market_arrays
 from ._parallel import run_bar_sweep
 from ._vectorized import VectorizedRunner
@@ -37,6 +38,10 @@ __all__ = ["sweep", "vectorized_backtest", "walk_forward"]
 
 Progress = Callable[[int, int], None]
 _MODES = ("auto", "vectorized", "bar")
+
+
+#: daily returns a sweep keeps by default (combinations x sessions x float32)
+KEEP_RETURNS_BYTES = 64 * 2**20
 
 
 def sweep(
@@ -55,6 +60,8 @@ def sweep(
     metric: str = "sharpe_ratio",
     mode: str = "auto",
     fused: bool = True,
+    lookahead: bool = True,
+    keep_returns: bool | None = None,
     executor=None,
     client=None,
     max_workers: int | None = None,
@@ -89,6 +96,14 @@ def sweep(
     rule has its indicator helpers memoised for the sweep and its
     combinations spread over up to ``max_workers`` forked local processes
     (by default one per core, when they take long enough to pay for it).
+    Such a sweep first checks its first combination for look-ahead (signals
+    that change when later bars are taken away: ``check_lookahead``) and stops
+    with a ``LookaheadError`` naming the first changed signal; ``lookahead=False``
+    skips the check. The verdict is remembered per strategy source and
+    parameters, and declared fused rules are causal by construction.
+    A vectorized sweep keeps each combination's daily returns (float32) when
+    ``keep_returns`` is true, or by default when they take under 64 MB; they
+    feed ``SweepResult.overfitting()``.
     ``max_combinations`` (500) and ``max_years`` (3) are the guide's limits;
     pass larger values (or ``None``) to raise them. ``allow_demo=False`` refuses synthetic demo
     bars; ``timeout`` stops a sweep that takes longer (seconds).
@@ -120,12 +135,14 @@ def sweep(
         runner = VectorizedRunner(job.strategy, market, config_vector(job.config, quantity), fused=fused,
                                   max_workers=max_workers)
         kind = "vectorized-fused" if runner.fused_params(job.combos) is not None else "vectorized"
-        metrics, counts, status, _ = runner.run(job.combos, progress=progress)
+        verdict = _lookahead_verdict(job, market) if kind == "vectorized" and lookahead else None
+        keep = keep_returns if keep_returns is not None else _small(len(job.combos), market.sessions(0, market.n_bars))
+        metrics, counts, status, returns = runner.run(job.combos, progress=progress, keep_returns=keep)
         rows = [metric_row(c, metrics[i], _denials(counts[i])) for i, c in enumerate(job.combos)]
         note = market.bench_note
         job.warnings.extend(_status_notes(status, job.combos))
     else:
-        kind = "bar-by-bar"
+        kind, verdict, returns = "bar-by-bar", None, None
         shared = _with_benchmark(bars, data, job.config, job.start, job.end, job.timeframe)
         results = run_bar_sweep(job.loaded, job.combos, job.symbols, job.start, job.end, job.timeframe, shared,
                                 job.config, executor=executor, client=client, max_workers=max_workers,
@@ -139,7 +156,8 @@ def sweep(
         risk_rules=risk_notes(job.config, vectorized=job.kind == "vectorized"),
         data_sources={s: bars.sources[s] for s in job.symbols},
         data_origins={s: bars.origins[s] for s in job.symbols}, benchmark_note=note, warnings=job.warnings,
-        origin=job.spec.origin,
+        origin=job.spec.origin, lookahead=verdict,
+        daily_returns=returns if returns is not None and returns.shape[1] else None,
     )
 
 
@@ -409,6 +427,20 @@ def _prepare(strategy, symbols, start, end, timeframe, param_grid, initial_cash,
     job.warnings.extend(_schema_warnings(job.grid, schema, job.name))
     job.progress = with_deadline(progress, spec.timeout, f"the sweep of {job.name}")
     return job
+
+
+def _small(n_combos: int, n_days: int) -> bool:
+    """Whether the daily returns of a sweep are small enough to keep by default."""
+    return n_combos * n_days * 4 <= KEEP_RETURNS_BYTES
+
+
+def _lookahead_verdict(job: _Job, market: Market) -> dict:
+    """The look-ahead check of the first combination, as ``SweepResult.lookahead``; a failure stops the sweep."""
+    verdict = sweep_verdict(job.strategy, market, job.combos[0], job.name)
+    if not verdict.ok:
+        raise LookaheadError(f"{verdict.message()}. The sweep did not run: fix generate_signals, or pass "
+                             "lookahead=False to sweep anyway")
+    return verdict.to_dict()
 
 
 def check_years(start: pd.Timestamp, end: pd.Timestamp, max_years: float | None) -> None:

@@ -3,7 +3,6 @@ the kernel reads (``nb.sweep_fused_nb``) instead of calling ``generate_signals``
 
 from __future__ import annotations
 
-import inspect
 import math
 from typing import NamedTuple
 
@@ -19,6 +18,7 @@ from ..strategy.vectorized import (
     apply_columns,
     band_width,
     indicator_period,
+    signal_defaults,
 )
 from .enums import N_FUSED_COLS, N_FUSED_LEVELS, FusedCol, FusedLevel, SignalSource
 
@@ -59,7 +59,7 @@ def fused_parameters(strategy: VectorizedStrategy, combos: list[dict]) -> list[d
         return None
     if isinstance(rule, MovingAverageCross):
         return combos if all(all(n in c for n in names) for c in combos) else None
-    defaults = _defaults(strategy)
+    defaults = signal_defaults(strategy)
     if any(n not in defaults and any(n not in c for c in combos) for n in names):
         return None
     return [{n: c.get(n, defaults.get(n)) for n in names} for c in combos]
@@ -104,11 +104,6 @@ def _source(rule) -> int:
     if isinstance(rule, MovingAverageCross):
         return SignalSource.CROSS_GUIDE if rule.rule == "guide" else SignalSource.CROSS_STRICT
     return SignalSource.LEVELS_STRICT if isinstance(rule, RsiThreshold) else SignalSource.LEVELS_INCLUSIVE
-
-
-def _defaults(strategy: VectorizedStrategy) -> dict:
-    signature = inspect.signature(strategy.generate_signals)
-    return {name: p.default for name, p in signature.parameters.items() if p.default is not inspect.Parameter.empty}
 
 
 def _number(value, name: str) -> float:

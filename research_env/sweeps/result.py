@@ -48,6 +48,9 @@ class SweepResult:
     ``rows`` hold one dict per combination: ``params`` and each report metric
     (``None`` when undefined) and ``denials`` (signals denied per risk rule).
     ``kind`` is ``"vectorized"``, ``"vectorized-fused"`` or ``"bar-by-bar"``.
+    ``lookahead`` is the look-ahead verdict of the first combination (vectorized
+    sweeps that call ``generate_signals``); ``daily_returns`` each combination's
+    daily returns, ``(combinations, sessions)`` float32, when the sweep kept them.
     """
 
     strategy: str
@@ -67,6 +70,8 @@ class SweepResult:
     benchmark_note: str | None = None
     warnings: list[str] = field(default_factory=list)
     origin: dict | None = None
+    lookahead: dict | None = None
+    daily_returns: np.ndarray | None = field(default=None, repr=False)
 
     # --- summary --------------------------------------------------------
     @property
@@ -97,6 +102,20 @@ class SweepResult:
         if top.get(self.metric) is None:
             return None
         return {"params": dict(top["params"]), self.metric: top[self.metric]}
+
+    def overfitting(self, splits: int = 16) -> dict:
+        """How much the best combination's result owes to trying many: the deflated Sharpe ratio (raw and
+        effective trial counts) and the probability of backtest overfitting, with their one-line
+        ``reading`` (``research_env.sweeps.overfitting``; needs the kept ``daily_returns``)."""
+        from .overfitting import describe_overfitting, overfitting_stats
+
+        if self.daily_returns is None:
+            raise InputError(f"the sweep of {self.strategy} kept no daily returns (a bar-by-bar sweep, or a grid "
+                             "over the size limit); run it again with keep_returns=True")
+        stats = overfitting_stats(self.daily_returns.T, splits=splits)
+        stats["best_params"] = dict(self.rows[stats["best"]]["params"])
+        stats["reading"] = describe_overfitting(stats)
+        return stats
 
     # --- tables -----------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
@@ -175,6 +194,7 @@ class SweepResult:
             "benchmark_note": self.benchmark_note,
             "warnings": self.warnings,
             "origin": self.origin,
+            "lookahead": self.lookahead,
         }
 
     def to_json(self, **kwargs) -> str:
@@ -217,11 +237,25 @@ class SweepResult:
         lines.append(f"Best: {best['params']} ({self.metric} = {format_metric(self.metric, best[self.metric])})"
                      if best
                      else f"Best: none ({self.metric} is undefined for every combination)")
+        lines.extend(self._integrity_lines())
         rules = ", ".join(f"{r['rule']}: {r['status']}" for r in self.risk_rules)
         if rules:
             lines.append(f"Risk rules: {rules}")
         lines.extend(f"Warning: {w}" for w in self.warnings)
         return "\n".join(lines)
+
+    def _integrity_lines(self) -> list[str]:
+        """The overfitting reading (when the returns were kept and the grid has two or more usable trials) and
+        the look-ahead verdict."""
+        lines = []
+        if self.daily_returns is not None and len(self.rows) >= 2:
+            try:
+                lines.append(f"Overfitting: {self.overfitting()['reading']}")
+            except InputError as e:
+                lines.append(f"Overfitting: not computed ({e})")
+        if self.lookahead is not None:
+            lines.append(f"Look-ahead: {self.lookahead['message']}")
+        return lines
 
     def __str__(self) -> str:
         return self.report()

@@ -310,3 +310,42 @@ def test_formula_functions_refuse_impossible_arguments():
         probabilistic_sharpe_ratio(0.1, 0.0, 1)
     with pytest.raises(InputError, match="`draws` must be a positive whole number"):
         effective_trials(_noise(0, days=50, trials=3), draws=0)
+
+
+# --- the sweep keeps each combination's daily returns and reads them ------------------------------------------
+
+
+def test_a_vectorized_sweep_keeps_each_combinations_daily_returns_and_reads_them():
+    from research_env.sweeps import sweep, vectorized_backtest
+    from tests.sweeps.fixtures import guide_vectorized
+    from tests.sweeps.test_vectorbt import random_bars
+
+    bars = {"AAA": random_bars(600, 11), "BBB": random_bars(600, 12)}
+    twin = guide_vectorized("rsi_mean_reversion_vectorized")
+    grid = {"rsi_period": [5, 9, 14], "oversold": [30, 40]}
+    span = ("2021-01-04", "2022-08-28")
+    result = sweep(twin, list(bars), *span, "1d", grid, data=bars)
+    assert result.daily_returns.dtype == np.float32 and result.daily_returns.shape == (6, 600)
+    for k in (0, 5):
+        single = vectorized_backtest(twin, list(bars), *span, "1d", result.rows[k]["params"], data=bars)
+        equity = single.equity.to_numpy()
+        daily = equity / np.concatenate([[single.config.initial_cash], equity[:-1]]) - 1.0
+        assert result.daily_returns[k].tolist() == daily.astype(np.float32).tolist()
+    stats = result.overfitting(splits=4)
+    expected = overfitting_stats(result.daily_returns.T, splits=4)
+    assert stats["deflated_sharpe"] == expected["deflated_sharpe"] and stats["pbo"] == expected["pbo"]
+    assert stats["best_params"] == result.rows[expected["best"]]["params"]
+    assert stats["reading"] == describe_overfitting(expected)
+    assert f"Overfitting: {result.overfitting()['reading']}" in result.report()
+    assert sweep(twin, list(bars), *span, "1d", grid, data=bars, keep_returns=False).daily_returns is None
+
+
+def test_overfitting_needs_the_kept_returns():
+    from research_env.sweeps import sweep
+    from tests.sweeps.test_vectorbt import random_bars
+
+    bars = {"AAA": random_bars(300, 13)}
+    result = sweep("dual_ma_crossover", ["AAA"], "2021-01-04", "2021-10-31", "1d",
+                   {"fast_period": [5, 10], "slow_period": [20]}, data=bars, mode="bar")
+    with pytest.raises(InputError, match="kept no daily returns .* keep_returns=True"):
+        result.overfitting()
