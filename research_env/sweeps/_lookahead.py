@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..strategy.vectorized import VectorizedStrategy
-from ._errors import SweepError
+from ._errors import SignalError, SweepError
 from ._market import Market
 from ._signals import FIELDS, call_error, signal_arrays
 
@@ -84,7 +84,12 @@ def check_signals_causal(target: VectorizedStrategy, market: Market, params: dic
     full = _signals(target, market, market.n_bars, params)
     found = None
     for k in rows:
-        cut = _signals(target, market, k, params)
+        try:
+            cut = _signals(target, market, k, params)
+        except SignalError as e:
+            raise SignalError(f"{e} (on the first {k} of {market.n_bars} bars: the look-ahead check runs "
+                              "generate_signals on histories cut short; a strategy that needs every bar can "
+                              "skip the check with lookahead=False)") from e
         for label, a, b in zip(("entries", "exits"), full, cut, strict=True):
             changed = np.nonzero(a[:k] != b)
             if changed[0].size and (found is None or changed[0][0] < found[0]):

@@ -57,11 +57,17 @@ STRATEGIES = {
                 return []
         ''',
     "deaf_to_alarms": '''
-        """Ignores the alarm that stops a run past its timeout, and sleeps an hour on its first bar."""
+        """Ignores the alarm that stops a run past its timeout, and sleeps an hour on its first bar.
+
+        The alarm is blocked from the moment the file is loaded, so the run is deaf to it however long its
+        bars take to load (on a slow machine the alarm may come before the first bar).
+        """
         import signal
         import time
 
         from strategies.base import StrategyBase
+
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
 
 
         class DeafToAlarmsStrategy(StrategyBase):

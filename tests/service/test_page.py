@@ -54,8 +54,9 @@ def test_the_strategies_come_with_their_parameters_and_defaults(client):
     assert [(p["name"], p["default"]) for p in dual["parameters"]] == [("fast_period", 10), ("slow_period", 30)]
     assert all(p["range"] is not None and len(p["range"]) == 2 for p in dual["parameters"])
     rsi = listed["rsi_mean_reversion"]
-    assert rsi["vectorized"] is False and {p["name"]: p["default"] for p in rsi["parameters"]} == {
+    assert rsi["vectorized"] is True and {p["name"]: p["default"] for p in rsi["parameters"]} == {
         "rsi_period": 14, "oversold": 30, "overbought": 70}
+    assert listed["sleepy_hold"]["vectorized"] is False
 
 
 def test_a_done_backtest_has_the_reports_figure(client):

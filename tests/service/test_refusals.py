@@ -58,7 +58,7 @@ def test_bad_input_is_a_422_naming_the_field_and_the_fix(client, body, field, wo
 
 @pytest.mark.parametrize(("path", "change", "field", "words"), [
     ("/api/backtest/sweep", {"param_grid": {"bb_perod": [10]}}, "param_grid", "did you mean `bb_period`?"),
-    ("/api/backtest/sweep", {"strategy": "rsi_mean_reversion", "param_grid": {"oversold": [20]}}, "strategy",
+    ("/api/backtest/sweep", {"strategy": "class_rsi", "param_grid": {"oversold": [20]}}, "strategy",
      "POST /api/backtest/sweep/parallel"),
     ("/api/backtest/sweep/parallel", {"metric": "luck"}, "metric", "not a report metric"),
     ("/api/backtest/sweep/parallel", {"params": {"bb_std": 2.0}}, "params", "one-value list in `param_grid`"),

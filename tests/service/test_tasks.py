@@ -49,13 +49,14 @@ def test_a_task_past_the_servers_time_limit_fails_naming_the_setting(make_client
 
 
 def test_a_worker_deaf_to_the_apis_timeout_is_stopped_from_outside(make_client):
-    client = make_client(task_timeout=0.5)
+    # long enough for a fresh worker to load a year of bars and finish a quick backtest on a slow machine
+    client = make_client(task_timeout=2.0)
     began = time.monotonic()
     task = wait_for(client, submit(client, {"strategy": "deaf_to_alarms", **SPY_2023}))
 
     assert task["status"] == "failed" and task["error"]["type"] == "RunTimeoutError"
-    assert "ran past the server's limit of 0.5 s and its worker was stopped" in task["error"]["message"]
-    assert time.monotonic() - began < 10
+    assert "ran past the server's limit of 2 s and its worker was stopped" in task["error"]["message"]
+    assert time.monotonic() - began < 12
     assert wait_for(client, submit(client, QUICK))["status"] == "done"
 
 

@@ -36,6 +36,8 @@ class Scripted(VectorizedStrategy):
         entries = pd.DataFrame(False, index=prices.index, columns=prices.columns)
         exits = pd.DataFrame(False, index=prices.index, columns=prices.columns)
         for (symbol, row), what in self.script.items():
+            if row >= len(prices):  # a history cut short (the look-ahead check) has not reached this row
+                continue
             if what in ("in", "both"):
                 entries.iloc[row, prices.columns.get_loc(symbol)] = True
             if what in ("out", "both"):

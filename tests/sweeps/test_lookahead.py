@@ -134,3 +134,20 @@ def test_cut_points_need_bars():
     with pytest.raises(InputError, match="needs at least 3 bars"):
         cut_rows(2, 8)
     assert cut_rows(9, 2) == [3, 6]
+
+
+def test_a_strategy_that_cannot_run_on_fewer_bars_is_told_how_to_skip_the_check():
+    from research_env.sweeps import SignalError
+
+    class NeedsAll(VectorizedStrategy):
+        name = "needs_all"
+
+        def generate_signals(self, prices, volumes, n=1):
+            if len(prices) < 400:
+                raise ValueError("need every bar")
+            return prices > 0, prices < 0
+
+    with pytest.raises(SignalError, match=r"raised ValueError: need every bar \(on the first 67 of 400 bars: .* "
+                                          r"skip the check with lookahead=False\)"):
+        sweep(NeedsAll(), list(BARS), *SPAN, "1d", {"n": [1, 2]}, data=BARS)
+    assert len(sweep(NeedsAll(), list(BARS), *SPAN, "1d", {"n": [1, 2]}, data=BARS, lookahead=False).rows) == 2

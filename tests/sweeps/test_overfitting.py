@@ -337,6 +337,9 @@ def test_a_vectorized_sweep_keeps_each_combinations_daily_returns_and_reads_them
     assert stats["best_params"] == result.rows[expected["best"]]["params"]
     assert stats["reading"] == describe_overfitting(expected)
     assert f"Overfitting: {result.overfitting()['reading']}" in result.report()
+    for workers in (1, 2):  # generate_signals, serial (batch kernel) and on forked workers (one at a time)
+        plain = sweep(twin, list(bars), *span, "1d", grid, data=bars, fused=False, max_workers=workers)
+        assert plain.kind == "vectorized" and np.array_equal(plain.daily_returns, result.daily_returns)
     assert sweep(twin, list(bars), *span, "1d", grid, data=bars, keep_returns=False).daily_returns is None
 
 
