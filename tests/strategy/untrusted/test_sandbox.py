@@ -228,7 +228,8 @@ def test_a_fork_bomb_forks_nothing_and_threads_still_work(isolation):
 
 
 def test_a_memory_bomb_is_killed_for_memory():
-    run = probe("hog = [bytearray(10**8) for _ in range(1000)]")
+    # a CPU budget no machine spends filling the memory limit, so only the memory limit can stop it
+    run = probe("hog = [bytearray(10**8) for _ in range(1000)]", cpu_seconds=60)
 
     assert (run.killed_because, run.response) == ("memory", None)
 
