@@ -349,7 +349,7 @@ def _target(loaded: LoadedStrategy, mode: str, symbols: list[str], params: Mappi
     if isinstance(instance, StrategyBase):
         if params:
             raise ParameterError("`params` cannot change an instance; pass the strategy class or its name instead")
-        if instance._bars:
+        if getattr(instance, "_bars", None):
             raise ParameterError(f"this {type(instance).__name__} instance has already seen bars; pass a fresh "
                                  "instance or the class")
         if symbols:

@@ -20,6 +20,8 @@ import pandas as pd
 from ..core.enums import OrderSide, OrderStatus, OrderType
 from ..core.models import Fill, Order, Signal
 from ..errors import StrategyError
+from ..strategy.base import base_state_problem
+from ..strategy.loader import StrategyLoadError
 from ..strategy.printing import printing_to_log
 from .config import BacktestConfig
 from .events import OrderCancelled, OrderDenied, OrderExpired, OrderFilled, OrderSubmitted, RiskRule
@@ -51,6 +53,9 @@ class BarLoop:
 
     def __init__(self, strategy, frames: dict[str, pd.DataFrame], timeframe: str, sources: dict[str, str],
                  session_dates: Callable[[pd.DatetimeIndex], np.ndarray], config: BacktestConfig):
+        problem = base_state_problem(strategy)
+        if problem is not None:
+            raise StrategyLoadError(problem)
         config = config.resolved()
         self.strategy = strategy
         self.config = config

@@ -12,7 +12,14 @@ from .context import ReadOnlyAccount, StrategyContext
 from .history import BarHistory
 from .indicators import Indicators
 
-__all__ = ["StrategyBase"]
+__all__ = ["StrategyBase", "base_state_problem"]
+
+#: What ``StrategyBase.__init__`` sets up and the engine relies on: attribute -> (its type, what it holds).
+_BASE_STATE = {
+    "_bars": (dict, "bar history (self._bars[symbol] holds the bars seen)"),
+    "_logs": (list, "log lines (self.log)"),
+    "_indicators": (dict, "indicator cache (self.indicators_for)"),
+}
 
 
 class StrategyBase(ABC):
@@ -142,3 +149,19 @@ class StrategyBase(ABC):
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_parameters().items())
         return f"{type(self).__name__}(symbols={self.symbols}{', ' + params if params else ''})"
+
+
+def base_state_problem(strategy: StrategyBase) -> str | None:
+    """Why ``strategy`` cannot run because the state ``StrategyBase.__init__`` sets up is missing or was
+    replaced by the subclass, in words that say the fix; ``None`` when it is intact."""
+    cls = type(strategy).__name__
+    missing = [name for name in _BASE_STATE if not hasattr(strategy, name)]
+    if missing:
+        return (f"{cls}.__init__ does not call super().__init__(name=..., symbols=...), so StrategyBase's own "
+                f"state ({', '.join(missing)}) was never set up; call it at the start of __init__")
+    for name, (kind, what) in _BASE_STATE.items():
+        value = getattr(strategy, name)
+        if not isinstance(value, kind):
+            return (f"{cls} replaced self.{name}, StrategyBase's {what}, with a {type(value).__name__}; keep "
+                    f"your own data under another name, e.g. self.my{name}")
+    return None
