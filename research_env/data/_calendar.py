@@ -75,8 +75,27 @@ def sessions(start: object, end: object) -> pd.DataFrame:
     )
 
 
+_DAY_NS = 86_400 * 10**9
+_HOUR_NS = 3_600 * 10**9
+
+
 def ny_dates(stamps_ns: np.ndarray) -> np.ndarray:
-    """New York calendar date (datetime64[D]) of int64 ns UTC stamps."""
+    """New York calendar date (datetime64[D]) of int64 ns UTC stamps.
+
+    New York is 4 hours (daylight time) or 5 hours (standard time) behind UTC. Where both offsets give the
+    same date, as for every stamp between 05:00 and 24:00 UTC (all regular-session bars), that is the date;
+    only the other stamps go through the time-zone database.
+    """
+    stamps_ns = np.asarray(stamps_ns, dtype=np.int64)
+    daylight = (stamps_ns - 4 * _HOUR_NS) // _DAY_NS
+    dates = daylight.astype("datetime64[D]")
+    unsure = daylight != (stamps_ns - 5 * _HOUR_NS) // _DAY_NS
+    if unsure.any():
+        dates[unsure] = _zone_dates(stamps_ns[unsure])
+    return dates
+
+
+def _zone_dates(stamps_ns: np.ndarray) -> np.ndarray:
     local = pd.DatetimeIndex(stamps_ns.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(NEW_YORK)
     return local.tz_localize(None).values.astype("datetime64[D]")
 
