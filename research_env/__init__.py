@@ -24,6 +24,7 @@ __all__ = [
     "OrderSide",
     "OrderType",
     "ParameterError",
+    "ReplayError",
     "ResearchEnvError",
     "RiskConfig",
     "RunSpec",
@@ -44,6 +45,7 @@ __all__ = [
     "load_ipython_extension",
     "load_strategy",
     "register_strategy",
+    "replay",
     "sweep",
     "validate_strategy",
     "walk_forward",
@@ -77,6 +79,8 @@ _HOME = {
     "register_strategy": "research_env.strategy.loader",
     "backtest": "research_env.api",
     "check_lookahead": "research_env.lookahead",
+    "replay": "research_env.replays",
+    "ReplayError": "research_env.replays",
     "LookaheadReport": "research_env.lookahead",
     "sweep": "research_env.sweeps",
     "walk_forward": "research_env.sweeps",
@@ -98,6 +102,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time ``__getattr
     from research_env.errors import InputError, ResearchEnvError, StrategyError
     from research_env.lookahead import LookaheadReport, check_lookahead
     from research_env.notebook.widgets import interact
+    from research_env.replays import ReplayError, replay
     from research_env.run_spec import RunSpec
     from research_env.strategy.base import StrategyBase
     from research_env.strategy.indicators import Indicators

@@ -10,11 +10,11 @@ import argparse
 import re
 import sys
 
-from .commands import ai, backtest, check_lookahead, data, db, run, schedule, serve, sweep, validate
+from .commands import ai, backtest, check_lookahead, data, db, replay, run, schedule, serve, sweep, validate
 
 __all__ = ["main"]
 
-_COMMANDS = (ai, backtest, check_lookahead, data, db, run, schedule, serve, sweep, validate)
+_COMMANDS = (ai, backtest, check_lookahead, data, db, replay, run, schedule, serve, sweep, validate)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -25,11 +25,12 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from .api import RunTimeoutError, backtest, resolve_bars
+from .api import RunTimeoutError, backtest, benchmark_closes, resolve_bars
 from .data import BarData, BarDataError, DataOrigin, SessionGap
 from .engine.config import BacktestConfig
 from .engine.result import BacktestResult
 from .errors import InputError, StrategyError
+from .manifest import sweep_manifest
 from .run_spec import (
     DEFAULT_MAX_COMBINATIONS,
     DEFAULT_MAX_YEARS,
@@ -218,8 +219,8 @@ def backtest_untrusted(strategy, symbols=None, start: DateLike | None = None, en
                                     end=spec.end, timeframe=spec.timeframe, params=spec.params, config=spec.config,
                                     bars=bars, allowed_imports=code.allowed, limits=code.limits)
     result.warnings[:0] = noted
-    if result.spec is not None:
-        result.spec = code.ref(result.spec, data)
+    if result.spec is not None:  # a fresh result: its manifest is built from this spec, not the sandbox's
+        result = replace(result, spec=code.ref(result.spec, data), run_options={"untrusted": True})
     return result
 
 
@@ -244,7 +245,13 @@ def sweep_untrusted(strategy, symbols=None, start: DateLike | None = None, end: 
                          "max_years": max_years, "bars": bar_files}, files)
     result = SweepResult.from_dict(answer["sweep"], grid=answer["grid"], maximize=answer["maximize"])
     result.warnings[:0] = noted
-    result.origin = code.ref(spec, data).origin
+    spec = replace(code.ref(spec, data), grid=result.grid, mode="bar", max_combinations=max_combinations,
+                   max_years=max_years)
+    result.origin = spec.origin
+    bench, _ = benchmark_closes(spec.config.benchmark, data, bars, spec.start_date, spec.end_date, spec.timeframe)
+    result.manifest = sweep_manifest(spec, bars.frames, bars.sources, bars.origins, benchmark=bench,
+                                     strategy_class=answer["sweep"]["manifest"]["strategy"]["class"],
+                                     rows=result.rows, options={"metric": metric, "untrusted": True})
     result.elapsed_seconds = time.perf_counter() - began  # what the caller waited, the sandbox's start included
     if answer["isolation"] == "process":
         result.warnings.append(PROCESS_ISOLATION_WARNING)

@@ -108,6 +108,15 @@ def test_strategy_errors_pickle_with_the_users_own_frames():
     assert any("1 / 0" in line for line in again.user_traceback)
 
 
+def test_a_replay_error_pickles_with_what_changed():
+    from research_env.replays import ReplayError
+
+    error = ReplayError("replay of x: the bars of MSFT changed", "bars", "MSFT")
+    again = pickle.loads(pickle.dumps(error))
+    assert (str(again), again.what, again.symbol) == ("replay of x: the bars of MSFT changed", "bars", "MSFT")
+    assert isinstance(again, ResearchEnvError) and not isinstance(again, InputError)
+
+
 def test_a_two_worker_sweep_shows_the_strategys_own_error_bar_and_symbol(tmp_path):
     from research_env import sweep
     from tests.sweeps.test_vectorbt import random_bars

@@ -32,10 +32,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("settings", ("research_env.settings", "research_env.db")),
     ("data", ("research_env.data",)),
     ("strategy", ("research_env.strategy",)),
-    ("engine", ("research_env.engine",)),
+    ("engine", ("research_env.engine", "research_env.manifest")),
     ("run spec", ("research_env.run_spec", "research_env.run_options")),
     ("entry points", ("research_env.api", "research_env.sweeps", "research_env.contained",
-                      "research_env.lookahead")),
+                      "research_env.lookahead", "research_env.replays")),
     ("doors", ("research_env.notebook", "research_env.commands", "research_env.cli", "research_env.batch",
                "research_env.assistant", "research_env.service", "research_env.client", "research_env.__main__")),
 )

@@ -9,6 +9,7 @@ complete a partly covered range and, unless allowed outright, never stand in for
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -119,7 +120,7 @@ def load_bars(
     end: object,
     timeframe: str,
     *,
-    store: BarStore | None = None,
+    store: BarStore | str | os.PathLike | None = None,
     allow_demo: bool | None = None,
     sources: str | Iterable[str] | None = None,
 ) -> BarData:
@@ -134,7 +135,8 @@ def load_bars(
     ``allow_demo=True``, or ``None`` while no real source is configured or holds bars. Otherwise
     ``BarDataError`` says what the store has (with "did you mean" suggestions for an unknown
     symbol). Real bars that miss sessions of the range warn with the missing ranges, recorded
-    in ``BarData.gaps``.
+    in ``BarData.gaps``. ``store``: a ``BarStore``, the folder of one (which must exist), or
+    ``None`` for the default store.
     """
     if allow_demo not in (None, True, False):
         raise BarDataError(f"`allow_demo`={allow_demo!r}; use True, False or None (demo bars on a fresh install)")
@@ -144,7 +146,7 @@ def load_bars(
     if not len(expected_sessions(first, stop)):
         raise BarDataError(f"no {timeframe} bars for {', '.join(dict.fromkeys(names.values()))} in [{first}, "
                            f"{stop}) (no NYSE sessions in that range); widen the range")
-    store = store if store is not None else BarStore()
+    store = _store(store)
     chain = build_chain(load_settings(), store, sources)
     demo_allowed = allow_demo  # None: decided below, once, if a symbol needs it
     frames, origins, gaps = {}, {}, {}
@@ -182,3 +184,13 @@ def _why_none(chain: Chain, symbol: str, timeframe: str, first, stop, allow_demo
     if chain.remote:
         message += f". Sources looked in: {chain.tried()}"
     return message
+
+
+def _store(store) -> BarStore:
+    if store is None:
+        return BarStore()
+    if isinstance(store, BarStore):
+        return store
+    if isinstance(store, str | os.PathLike):
+        return BarStore.existing(store, name="store")
+    raise BarDataError(f"`store` must be a BarStore or a store folder, got {type(store).__name__}")

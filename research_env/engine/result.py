@@ -34,8 +34,10 @@ class BacktestResult:
     ``closes`` holds each symbol's close prices over the run; ``bars`` each
     symbol's bar frame (``open, high, low, close, volume``) when the entry
     point keeps them, for candlestick charts (the charts fall back to
-    ``closes``); ``spec`` the ``RunSpec`` that produced it (replay it with
-    ``backtest``). The ``*_frame()`` tables give times in New York
+    ``closes``); ``spec`` the ``RunSpec`` that produced it; ``manifest``
+    what ``research_env.replay`` needs to run it again and check the numbers;
+    ``run_options`` the entry point's options outside the spec (``quantity``
+    and ``fused`` of a vectorized run, ``untrusted``). The ``*_frame()`` tables give times in New York
     (``datetime64[..., America/New_York]``).
     """
 
@@ -64,6 +66,8 @@ class BacktestResult:
     coverage: dict[str, tuple[str, str]] = field(default_factory=dict)
     bars: dict[str, pd.DataFrame] = field(default_factory=dict)
     data_origins: dict[str, DataOrigin] = field(default_factory=dict)
+    run_options: dict = field(default_factory=dict)
+    _manifest: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     # --- provenance ----------------------------------------------------
     @property
@@ -81,6 +85,18 @@ class BacktestResult:
         """Where the code that ran came from (``RunSpec.origin``): repository, branch, commit and path for a Git
         source; the file and its content digest otherwise."""
         return self.spec.origin if self.spec is not None else None
+
+    @property
+    def manifest(self) -> dict | None:
+        """What ``research_env.replay`` needs to run this again and check it got the same numbers: the run
+        specification, the source hash, a fingerprint of each symbol's bars, library and calendar versions
+        and the metrics (``research_env.manifest``). Built on first use; ``None`` for a result that kept
+        neither its spec nor its bars."""
+        if self._manifest is None and self.spec is not None and self.bars:
+            from ..manifest import backtest_manifest
+
+            self._manifest = backtest_manifest(self)
+        return self._manifest
 
     def coverage_notes(self) -> list[str]:
         """One line per symbol whose bars cover less than the sessions the run asked for."""
@@ -150,6 +166,7 @@ class BacktestResult:
             "spec": self.spec.to_dict() if self.spec is not None else None,
             "partial_coverage": {s: list(span) for s, span in self.coverage.items()},
             "origin": self.origin,
+            "manifest": self.manifest,
         }
 
     def to_json(self, **kwargs) -> str:
@@ -187,7 +204,7 @@ class BacktestResult:
         from ..data import DataOrigin
 
         fills = [_fill(record) for record in payload["fills"]]
-        return cls(
+        result = cls(
             strategy=payload["strategy"],
             strategy_class=payload["strategy_class"],
             symbols=list(payload["symbols"]),
@@ -213,6 +230,8 @@ class BacktestResult:
             coverage={symbol: tuple(span) for symbol, span in payload["partial_coverage"].items()},
             data_origins={symbol: DataOrigin(**origin) for symbol, origin in payload["data_origins"].items()},
         )
+        result._manifest = payload.get("manifest")
+        return result
 
     def report(self) -> str:
         """The report as plain text (what the CLI prints)."""

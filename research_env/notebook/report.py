@@ -204,7 +204,20 @@ def _backtest_tail(result) -> str:
     if result.warnings:
         items = "".join(f"<li>{_esc(w)}</li>" for w in result.warnings)
         parts.append(f"<details><summary>Warnings ({len(result.warnings)})</summary><ul>{items}</ul></details>")
+    if result.manifest is not None:
+        parts.append(manifest_html(result.manifest))
     return "".join(parts)
+
+
+def manifest_html(manifest: dict) -> str:
+    """The run manifest as a folded section: what replay checks, each session's digests summed up as a count."""
+    shown = json.loads(json.dumps(manifest))
+    for fingerprint in [entry["bars"] for entry in shown["data"].values()] + [shown["benchmark"]["closes"]]:
+        if fingerprint is not None:
+            fingerprint["days"] = f"<{fingerprint['sessions']} session digests>"
+    return ("<details><summary>Run manifest: replay with <code>research_env.replay(result)</code> or "
+            "<code>research-env replay result.json</code></summary>"
+            f"<pre>{_esc(json.dumps(shown, indent=1))}</pre></details>")
 
 
 def _one_line(result) -> str:
@@ -373,6 +386,9 @@ def _sweep_parts(result, metric: str | None, walk_forward) -> list:
         except ValueError as e:
             note = f"<p>{_esc(str(e))}</p>"
         parts.append(note + sortable_table(folds))
+    manifest = getattr(result, "manifest", None)
+    if manifest is not None:
+        parts.append(manifest_html(manifest))
     return parts
 
 

@@ -21,10 +21,12 @@ from ..engine.metrics import compute_metrics, drawdown_series
 from ..engine.result import BacktestResult
 from ..engine.risk import RISK_RULES, denial_message, rule_limit
 from ..engine.trades import round_trips
+from ..manifest import sweep_manifest
 from ..run_spec import DEFAULT_MAX_COMBINATIONS, DEFAULT_MAX_YEARS, DataLike, DateLike, StrategyLike, build_run
 from ..strategy.params import coerce_value, strategy_defaults
 from ..strategy.vectorized import indicator_cache
 from ._errors import SweepError
+from ._folds import fold_windows
 from ._grid import check_grid, expand_grid
 from ._lookahead import LookaheadError, sweep_verdict
 from ._market import Market, config_vector, market_arrays
@@ -101,9 +103,9 @@ def sweep(
     with a ``LookaheadError`` naming the first changed signal; ``lookahead=False``
     skips the check. The verdict is remembered per strategy source and
     parameters, and declared fused rules are causal by construction.
-    A vectorized sweep keeps each combination's daily returns (float32) when
-    ``keep_returns`` is true, or by default when they take under 64 MB; they
-    feed ``SweepResult.overfitting()``.
+    Both kinds keep each combination's daily returns (float32, one per New
+    York session) when ``keep_returns`` is true, or by default when they take
+    under 64 MB; they feed ``SweepResult.overfitting()``.
     ``max_combinations`` (500) and ``max_years`` (3) are the guide's limits;
     pass larger values (or ``None``) to raise them. ``allow_demo=False`` refuses synthetic demo
     bars; ``timeout`` stops a sweep that takes longer (seconds).
@@ -129,9 +131,10 @@ def sweep(
                             strategy_path=strategy_path, offline=offline))
     progress = job.progress
     bars = resolve_bars(data, job.symbols, job.start, job.end, job.timeframe, allow_demo=job.spec.allow_demo)
+    bench = benchmark_closes(job.config.benchmark, data, bars, job.start, job.end, job.timeframe)
     if job.kind == "vectorized":
         job.warnings.extend(_local_only(executor, client))
-        market = _market(bars, job, data)
+        market = _market(bars, job, data, bench)
         runner = VectorizedRunner(job.strategy, market, config_vector(job.config, quantity), fused=fused,
                                   max_workers=max_workers)
         kind = "vectorized-fused" if runner.fused_params(job.combos) is not None else "vectorized"
@@ -142,13 +145,18 @@ def sweep(
         note = market.bench_note
         job.warnings.extend(_status_notes(status, job.combos))
     else:
-        kind, verdict, returns = "bar-by-bar", None, None
+        kind, verdict = "bar-by-bar", None
         shared = _with_benchmark(bars, data, job.config, job.start, job.end, job.timeframe)
+        keep = keep_returns if keep_returns is not None else _small(len(job.combos), len(_sessions(bars, job)))
         results = run_bar_sweep(job.loaded, job.combos, job.symbols, job.start, job.end, job.timeframe, shared,
                                 job.config, executor=executor, client=client, max_workers=max_workers,
-                                progress=progress, timeout=job.spec.timeout)
-        rows = [metric_row(c, m, d) for c, (m, d) in zip(job.combos, results, strict=True)]
+                                progress=progress, timeout=job.spec.timeout, keep_returns=keep)
+        rows = [metric_row(c, m, d) for c, (m, d, _) in zip(job.combos, results, strict=True)]
+        returns = np.vstack([r for _, _, r in results]) if keep else None  # the same bars: the same sessions
         note = results[0][0].get("benchmark_note") if results else None
+    manifest = sweep_manifest(job.spec, bars.frames, bars.sources, bars.origins, strategy_class=_class_name(job),
+                              benchmark=bench[0], rows=rows,
+                              options={"metric": metric, "quantity": quantity, "fused": fused})
     return SweepResult(
         strategy=job.name, kind=kind, symbols=job.symbols, timeframe=job.timeframe,
         start=job.start.to_pydatetime(), end=job.end.to_pydatetime(), grid=job.grid, rows=rows,
@@ -157,7 +165,7 @@ def sweep(
         data_sources={s: bars.sources[s] for s in job.symbols},
         data_origins={s: bars.origins[s] for s in job.symbols}, benchmark_note=note, warnings=job.warnings,
         origin=job.spec.origin, lookahead=verdict,
-        daily_returns=returns if returns is not None and returns.shape[1] else None,
+        daily_returns=returns if returns is not None and returns.shape[1] else None, manifest=manifest,
     )
 
 
@@ -181,6 +189,7 @@ def walk_forward(
     quantity: float | None = None,
     mode: str = "auto",
     fused: bool = True,
+    lookahead: bool = True,
     executor=None,
     client=None,
     max_workers: int | None = None,
@@ -205,7 +214,10 @@ def walk_forward(
     session. Each window starts from ``initial_cash``. Vectorized strategies
     compute signals once over all bars, so indicators are warm at each
     window's start; bar-by-bar strategies run a fresh backtest per window
-    (their warm-up counts inside it).
+    (their warm-up counts inside it). A vectorized strategy without a fused
+    rule is first checked for look-ahead as ``sweep()`` checks it (a
+    ``LookaheadError`` stops it; ``lookahead=False`` skips the check); the
+    verdict is ``WalkForwardResult.lookahead``.
     """
     t0 = time.perf_counter()
     job = _prepare(strategy, symbols, start, end, timeframe, param_grid, initial_cash, risk, config, quantity,
@@ -214,7 +226,7 @@ def walk_forward(
                             strategy_path=strategy_path, offline=offline))
     progress = job.progress
     bars = resolve_bars(data, job.symbols, job.start, job.end, job.timeframe, allow_demo=job.spec.allow_demo)
-    days = np.unique(np.concatenate([session_dates(bars.frames[s].index) for s in job.symbols]))
+    days = _sessions(bars, job)
     windows = fold_windows(len(days), splits, train, test, anchored)
     key = rank_key(metric)
     folds = []
@@ -225,6 +237,8 @@ def walk_forward(
         market = _market(bars, job, data)
         runner = VectorizedRunner(job.strategy, market, config_vector(job.config, quantity), fused=fused,
                                   max_workers=max_workers)
+        checked = lookahead and runner.fused_params(job.combos) is None
+        verdict = _lookahead_verdict(job, market, "walk-forward") if checked else None
         with indicator_cache():  # every fold computes its signals over all bars: the same indicators
             for n, (a, b, c, d) in enumerate(windows):
                 lo, hi = market.rows(a, b)
@@ -239,6 +253,7 @@ def walk_forward(
                     progress((n + 1) * (len(job.combos) + 1), total)
         kind = "vectorized"
     else:
+        verdict = None
         shared = _with_benchmark(bars, data, job.config, job.start, job.end, job.timeframe)
         for n, (a, b, c, d) in enumerate(windows):
             train_start, train_end = _bounds(days, a, b)
@@ -246,11 +261,11 @@ def walk_forward(
             results = run_bar_sweep(job.loaded, job.combos, job.symbols, train_start, train_end, job.timeframe,
                                     part, job.config, executor=executor, client=client, max_workers=max_workers,
                                     progress=tick(n * (len(job.combos) + 1)), timeout=job.spec.timeout)
-            rows = [metric_row(p, m, dn) for p, (m, dn) in zip(job.combos, results, strict=True)]
+            rows = [metric_row(p, m, dn) for p, (m, dn, _) in zip(job.combos, results, strict=True)]
             best = sorted(rows, key=key)[0]
             test_start, test_end = _bounds(days, c, d)
             oos_part = _slice(shared, days[c], days[d - 1])
-            (oos_m, oos_d), = run_bar_sweep(job.loaded, [best["params"]], job.symbols, test_start, test_end,
+            (oos_m, oos_d, _), = run_bar_sweep(job.loaded, [best["params"]], job.symbols, test_start, test_end,
                                             job.timeframe, oos_part, job.config, max_workers=1,
                                             timeout=job.spec.timeout)
             folds.append(_fold(n, days, (a, b, c, d), best, metric_row(best["params"], oos_m, oos_d)))
@@ -259,7 +274,7 @@ def walk_forward(
         kind = "bar-by-bar"
     return WalkForwardResult(strategy=job.name, kind=kind, metric=metric, anchored=anchored, folds=folds,
                              elapsed_seconds=time.perf_counter() - t0, warnings=job.warnings,
-                             origin=job.spec.origin)
+                             origin=job.spec.origin, lookahead=verdict)
 
 
 def vectorized_backtest(
@@ -317,39 +332,8 @@ def vectorized_backtest(
         data_origins={s: bars.origins[s] for s in job.symbols},
         metrics=metrics, benchmark=bench, warnings=warnings_, spec=job.spec,
         closes={s: bars.frames[s]["close"] for s in job.symbols}, bars={s: bars.frames[s] for s in job.symbols},
-        coverage=partial_coverage(bars, job.symbols),
+        coverage=partial_coverage(bars, job.symbols), run_options={"quantity": quantity, "fused": fused},
     )
-
-
-def fold_windows(n_days: int, splits: int, train: int | None, test: int | None,
-                 anchored: bool) -> list[tuple[int, int, int, int]]:
-    """``(train_first, train_stop, test_first, test_stop)`` session numbers of each fold.
-
-    By default the sessions split into ``splits + 1`` blocks: block k trains
-    (or blocks 0..k when anchored) and block k + 1 tests; the last test block
-    runs to the last session.
-    """
-    if isinstance(splits, bool) or int(splits) != splits or splits < 1:
-        raise SweepError(f"`splits` must be a whole number >= 1, got {splits!r}")
-    block = n_days // (splits + 1)
-    train_n = block if train is None else int(train)
-    test_n = block if test is None else int(test)
-    if train_n < 1 or test_n < 1:
-        raise SweepError(f"{n_days} sessions are too few for {splits} folds; load a longer range or lower `splits`")
-    windows = []
-    for k in range(splits):
-        b = train_n + k * test_n
-        if b >= n_days:
-            break
-        a = 0 if anchored else k * test_n
-        d = min(b + test_n, n_days)
-        if k == splits - 1 and test is None:
-            d = n_days
-        windows.append((a, b, b, d))
-    if not windows:
-        raise SweepError(f"no fold fits: {train_n} training + {test_n} test sessions need more than the "
-                         f"{n_days} sessions loaded")
-    return windows
 
 
 def risk_notes(config: BacktestConfig, *, vectorized: bool) -> list[dict]:
@@ -434,13 +418,18 @@ def _small(n_combos: int, n_days: int) -> bool:
     return n_combos * n_days * 4 <= KEEP_RETURNS_BYTES
 
 
-def _lookahead_verdict(job: _Job, market: Market) -> dict:
-    """The look-ahead check of the first combination, as ``SweepResult.lookahead``; a failure stops the sweep."""
+def _lookahead_verdict(job: _Job, market: Market, what: str = "sweep") -> dict:
+    """The look-ahead check of the first combination, as ``SweepResult.lookahead``; a failure stops the ``what``."""
     verdict = sweep_verdict(job.strategy, market, job.combos[0], job.name)
     if not verdict.ok:
-        raise LookaheadError(f"{verdict.message()}. The sweep did not run: fix generate_signals, or pass "
-                             "lookahead=False to sweep anyway")
+        raise LookaheadError(f"{verdict.message()}. The {what} did not run: fix generate_signals, or pass "
+                             "lookahead=False to run it anyway")
     return verdict.to_dict()
+
+
+def _sessions(bars: BarData, job: _Job) -> np.ndarray:
+    """The New York session dates of the job's symbols' bars, in order."""
+    return np.unique(np.concatenate([session_dates(bars.frames[s].index) for s in job.symbols]))
 
 
 def check_years(start: pd.Timestamp, end: pd.Timestamp, max_years: float | None) -> None:
@@ -487,9 +476,14 @@ def _schema_warnings(grid: dict, schema: dict, name: str) -> list[str]:
 # --- data --------------------------------------------------------------------------------------------------
 
 
-def _market(bars: BarData, job: _Job, data) -> Market:
-    bench, reason = benchmark_closes(job.config.benchmark, data, bars, job.start, job.end, job.timeframe)
+def _market(bars: BarData, job: _Job, data, bench: tuple | None = None) -> Market:
+    """The sweep's market arrays; ``bench`` is ``benchmark_closes``' answer when the caller has it already."""
+    bench, reason = bench or benchmark_closes(job.config.benchmark, data, bars, job.start, job.end, job.timeframe)
     return market_arrays(bars, job.symbols, bench, reason, time_of_day=job.config.risk.trading_hours)
+
+
+def _class_name(job: _Job) -> str:
+    return job.strategy.__name__ if isinstance(job.strategy, type) else type(job.strategy).__name__
 
 
 def _with_benchmark(bars: BarData, data, config: BacktestConfig, start, end, timeframe) -> BarData:

@@ -14,12 +14,15 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from ..data import BarData
+import numpy as np
+
+from ..data import BarData, session_dates
 from ..engine.config import BacktestConfig
+from ..engine.metrics import daily_equity, daily_returns
 from ..strategy.base import StrategyBase
 from ..strategy.loader import LoadedStrategy, StrategyLoadError, load_strategy
 
-__all__ = ["local_workers", "portable_strategy", "run_bar_sweep"]
+__all__ = ["local_workers", "portable_strategy", "run_bar_sweep", "session_returns"]
 
 Progress = Callable[[int, int], None]
 
@@ -49,9 +52,10 @@ def _rebuild(portable) -> type[StrategyBase]:
 
 
 def run_chunk(portable, chunk: list[tuple[int, dict]], symbols, start, end, timeframe, bars: BarData,
-              config: BacktestConfig, timeout: float | None = None) -> list[tuple[int, dict, dict]]:
+              config: BacktestConfig, timeout: float | None = None,
+              keep_returns: bool = False) -> list[tuple[int, dict, dict, np.ndarray | None]]:
     """Backtest each ``(position, params)`` of ``chunk`` (each within ``timeout`` seconds); returns ``(position,
-    metrics dict, denial counts)``."""
+    metrics dict, denial counts, daily returns)``, the returns (``session_returns``) only with ``keep_returns``."""
     from ..api import backtest
 
     bars = bars if bars is not None else _WORKER_BARS
@@ -60,15 +64,24 @@ def run_chunk(portable, chunk: list[tuple[int, dict]], symbols, start, end, time
     for position, params in chunk:
         result = backtest(cls, symbols=symbols, start=start, end=end, timeframe=timeframe, params=params,
                           data=bars, config=config, timeout=timeout)
-        out.append((position, result.metrics.to_dict(), result.denial_counts()))
+        returns = session_returns(result.equity, result.config.initial_cash) if keep_returns else None
+        out.append((position, result.metrics.to_dict(), result.denial_counts(), returns))
     return out
+
+
+def session_returns(equity, initial_cash: float) -> np.ndarray:
+    """Daily returns as a vectorized sweep keeps them: the last equity of each New York session over the one
+    before (the first over ``initial_cash``), float32."""
+    daily = daily_equity(equity, session_dates(equity.index))
+    return daily_returns(daily, initial_cash).to_numpy(dtype=np.float32)
 
 
 def run_bar_sweep(strategy: LoadedStrategy, combos: list[dict], symbols: list[str], start, end, timeframe: str,
                   bars: BarData, config: BacktestConfig, *, executor: cf.Executor | None = None, client=None,
-                  max_workers: int | None = None, progress: Progress | None = None,
-                  timeout: float | None = None) -> list[tuple[dict, dict]]:
-    """``(metrics dict, denial counts)`` per combination of ``strategy``'s bar-by-bar class, in ``combos`` order.
+                  max_workers: int | None = None, progress: Progress | None = None, timeout: float | None = None,
+                  keep_returns: bool = False) -> list[tuple[dict, dict, np.ndarray | None]]:
+    """``(metrics dict, denial counts, daily returns)`` per combination of ``strategy``'s bar-by-bar class, in
+    ``combos`` order; the returns (float32 per session) only with ``keep_returns``, else ``None``.
 
     Local processes get the bars once each (pool initializer); other executors and Dask workers get them
     with each chunk or by ``scatter``. ``timeout`` bounds each combination's backtest (an endless loop in a
@@ -81,8 +94,8 @@ def run_bar_sweep(strategy: LoadedStrategy, combos: list[dict], symbols: list[st
 
     def collect(part):
         nonlocal done
-        for position, metrics, denials in part:
-            results[position] = (metrics, denials)
+        for position, metrics, denials, returns in part:
+            results[position] = (metrics, denials, returns)
         done += len(part)
         if progress is not None:
             progress(done, len(combos))
@@ -93,19 +106,19 @@ def run_bar_sweep(strategy: LoadedStrategy, combos: list[dict], symbols: list[st
         workers = max(len(client.scheduler_info().get("workers", {})), 1)
         shared = client.scatter(bars, broadcast=True)
         futures = [client.submit(run_chunk, portable, chunk, symbols, start, end, timeframe, shared, config,
-                                 timeout, pure=False) for chunk in _chunks(indexed, workers)]
+                                 timeout, keep_returns, pure=False) for chunk in _chunks(indexed, workers)]
         for future in as_completed(futures):
             collect(future.result())
         return results
     if executor is not None:
         workers = getattr(executor, "_max_workers", None) or local_workers(max_workers)
         _submit_all(executor, portable, _chunks(indexed, workers), symbols, start, end, timeframe, bars, config,
-                    collect, timeout)
+                    collect, timeout, keep_returns)
         return results
     workers = local_workers(max_workers)
     if workers == 1 or len(combos) == 1:
         for chunk in _chunks(indexed, 1):
-            collect(run_chunk(portable, chunk, symbols, start, end, timeframe, bars, config, timeout))
+            collect(run_chunk(portable, chunk, symbols, start, end, timeframe, bars, config, timeout, keep_returns))
         return results
     # Forked workers share the parent's memory copy-on-write; freezing the parent's objects keeps the
     # workers' garbage collections from touching (and so copying) every page of it.
@@ -114,7 +127,7 @@ def run_bar_sweep(strategy: LoadedStrategy, combos: list[dict], symbols: list[st
         with cf.ProcessPoolExecutor(max_workers=min(workers, len(combos)), initializer=_keep_bars,
                                     initargs=(bars,)) as pool:
             _submit_all(pool, portable, _chunks(indexed, workers), symbols, start, end, timeframe, None, config,
-                        collect, timeout)
+                        collect, timeout, keep_returns)
     finally:
         gc.unfreeze()
     return results
@@ -129,10 +142,10 @@ def _keep_bars(bars: BarData) -> None:
     _WORKER_BARS = bars
 
 
-def _submit_all(executor, portable, chunks, symbols, start, end, timeframe, bars, config, collect,
-                timeout=None) -> None:
-    futures = [executor.submit(run_chunk, portable, chunk, symbols, start, end, timeframe, bars, config, timeout)
-               for chunk in chunks]
+def _submit_all(executor, portable, chunks, symbols, start, end, timeframe, bars, config, collect, timeout,
+                keep_returns) -> None:
+    futures = [executor.submit(run_chunk, portable, chunk, symbols, start, end, timeframe, bars, config, timeout,
+                               keep_returns) for chunk in chunks]
     for future in cf.as_completed(futures):
         collect(future.result())
 

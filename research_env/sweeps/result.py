@@ -50,7 +50,9 @@ class SweepResult:
     ``kind`` is ``"vectorized"``, ``"vectorized-fused"`` or ``"bar-by-bar"``.
     ``lookahead`` is the look-ahead verdict of the first combination (vectorized
     sweeps that call ``generate_signals``); ``daily_returns`` each combination's
-    daily returns, ``(combinations, sessions)`` float32, when the sweep kept them.
+    daily returns, ``(combinations, sessions)`` float32, when the sweep kept them;
+    ``manifest`` what ``research_env.replay`` needs to run the sweep again and
+    check every combination's numbers (``research_env.manifest``).
     """
 
     strategy: str
@@ -72,6 +74,7 @@ class SweepResult:
     origin: dict | None = None
     lookahead: dict | None = None
     daily_returns: np.ndarray | None = field(default=None, repr=False)
+    manifest: dict | None = field(default=None, repr=False)
 
     # --- summary --------------------------------------------------------
     @property
@@ -103,17 +106,23 @@ class SweepResult:
             return None
         return {"params": dict(top["params"]), self.metric: top[self.metric]}
 
-    def overfitting(self, splits: int = 16) -> dict:
+    def overfitting(self, splits: int = 16, folds: int = 4) -> dict:
         """How much the best combination's result owes to trying many: the deflated Sharpe ratio (raw and
-        effective trial counts) and the probability of backtest overfitting, with their one-line
+        effective trial counts), the probability of backtest overfitting (CSCV over ``splits`` blocks) and, under
+        ``walk_forward``, a walk-forward over ``folds`` folds of the same returns, with their one-line
         ``reading`` (``research_env.sweeps.overfitting``; needs the kept ``daily_returns``)."""
-        from .overfitting import describe_overfitting, overfitting_stats
+        from .overfitting import describe_overfitting, overfitting_stats, walk_forward_returns
 
         if self.daily_returns is None:
-            raise InputError(f"the sweep of {self.strategy} kept no daily returns (a bar-by-bar sweep, or a grid "
-                             "over the size limit); run it again with keep_returns=True")
+            raise InputError(f"the sweep of {self.strategy} kept no daily returns (keep_returns=False, a grid over "
+                             "the 64 MB limit, or an untrusted sweep, whose answer carries metrics only); run it "
+                             "again with keep_returns=True")
         stats = overfitting_stats(self.daily_returns.T, splits=splits)
         stats["best_params"] = dict(self.rows[stats["best"]]["params"])
+        walk = walk_forward_returns(self.daily_returns.T, folds=folds)
+        for fold in walk["folds"]:
+            fold["params"] = None if fold["selected"] is None else dict(self.rows[fold["selected"]]["params"])
+        stats["walk_forward"] = walk
         stats["reading"] = describe_overfitting(stats)
         return stats
 
@@ -195,6 +204,7 @@ class SweepResult:
             "warnings": self.warnings,
             "origin": self.origin,
             "lookahead": self.lookahead,
+            "manifest": self.manifest,
         }
 
     def to_json(self, **kwargs) -> str:
@@ -212,7 +222,8 @@ class SweepResult:
                    rows=list(data["results"]), elapsed_seconds=data["elapsed_seconds"], metric=data["metric"],
                    maximize=maximize, risk_rules=list(data["risk_rules"]), data_sources=dict(data["data_sources"]),
                    data_origins={s: DataOrigin(**o) for s, o in data["data_origins"].items()},
-                   benchmark_note=data["benchmark_note"], warnings=list(data["warnings"]), origin=data["origin"])
+                   benchmark_note=data["benchmark_note"], warnings=list(data["warnings"]), origin=data["origin"],
+                   lookahead=data.get("lookahead"), manifest=data.get("manifest"))
 
     def report(self, top: int = 10) -> str:
         """A plain-text summary: the best rows, how the risk rules were applied, warnings."""
@@ -281,7 +292,9 @@ class SweepResult:
 
 @dataclass
 class WalkForwardResult:
-    """Per fold: the in-sample window, the parameters chosen there, and their out-of-sample metrics."""
+    """Per fold: the in-sample window, the parameters chosen there, and their out-of-sample metrics.
+
+    ``lookahead`` is the look-ahead verdict of the first combination, as ``SweepResult.lookahead``."""
 
     strategy: str
     kind: str
@@ -291,6 +304,7 @@ class WalkForwardResult:
     elapsed_seconds: float
     warnings: list[str] = field(default_factory=list)
     origin: dict | None = None
+    lookahead: dict | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """One row per fold: windows, chosen parameters, in-sample and out-of-sample metric values."""
@@ -308,7 +322,8 @@ class WalkForwardResult:
         """JSON-friendly folds."""
         return {"strategy": self.strategy, "kind": self.kind, "metric": self.metric, "anchored": self.anchored,
                 "elapsed_seconds": self.elapsed_seconds,
-                "folds": [_jsonable_fold(f) for f in self.folds], "warnings": self.warnings, "origin": self.origin}
+                "folds": [_jsonable_fold(f) for f in self.folds], "warnings": self.warnings, "origin": self.origin,
+                "lookahead": self.lookahead}
 
     def to_json(self, **kwargs) -> str:
         return json.dumps(self.to_dict(), **kwargs)

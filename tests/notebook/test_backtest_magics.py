@@ -153,7 +153,11 @@ def test_untrusted_runs_the_strategy_file_in_the_sandbox(ip, real_store):
     outcome = run_cell(ip, f"contained = %backtest {line} --untrusted\ntrusted = %backtest {line}")
     assert outcome.success, outcome.error_in_exec
     contained, trusted = ip.user_ns["contained"], ip.user_ns["trusted"]
-    assert contained.to_dict() == trusted.to_dict() and contained.equity.equals(trusted.equity)
+    assert contained.equity.equals(trusted.equity)
+    contained, trusted = contained.to_dict(), trusted.to_dict()
+    assert contained["manifest"].pop("options") == {"untrusted": True}  # so a replay runs it contained too
+    assert trusted["manifest"].pop("options") == {}
+    assert contained == trusted
 
     refused = run_cell(ip, f"%backtest {line} --untrusted --interactive")
     assert isinstance(refused.error_in_exec, UsageError)

@@ -63,6 +63,17 @@ def test_sweep_returns_the_result_and_shows_heatmap_best_table_and_walk_forward(
     assert "SYNTHETIC DATA: SPY" in html
 
 
+def test_the_lookahead_option_reaches_the_walk_forward_too(ip, unique):
+    from tests.sweeps.test_lookahead import NextBar
+
+    ip.user_ns[f"peek_{unique}"] = NextBar
+    line = f"%sweep peek_{unique} --symbols SPY {RANGE} --grid lag=1,2 --walk-forward 2 --quiet"
+    refused = run_cell(ip, line)
+    assert isinstance(refused.error_in_exec, UsageError) and "pass lookahead=False" in str(refused.error_in_exec)
+    outcome = run_cell(ip, f"{line} --option lookahead=False max_workers=1")  # walk_forward would refuse it too
+    assert outcome.success, outcome.error_in_exec
+
+
 def test_sweep_grid_errors_from_the_sweep_are_usage_errors(ip, unique):
     assert run_cell(ip, f"%%strategy swe_{unique}\n{sma_cell(cls=f'Swe{unique}', name=unique)}").success
     outcome = run_cell(ip, f"%sweep swe_{unique} --symbols SPY {RANGE} --grid fats_period=3,5")

@@ -101,6 +101,20 @@ def test_discovery_in_strategies_and_the_origin_of_the_result(repo):
     assert result.to_dict()["origin"]["commit"] == repo["second"]
 
 
+def test_replay_runs_the_recorded_commit_after_the_branch_moved_on(repo):
+    from research_env import replay
+
+    result = run_at(repo, git_branch="main")
+    assert result.manifest["strategy"]["origin"]["commit"] == repo["second"]
+    (repo["work"] / "strategies" / "helpers.py").write_text("OVERSOLD = 55\n")
+    commit_all(repo["work"], "even looser entry")
+    git("push", "-q", repo["url"], "main", cwd=repo["work"])
+    assert run_at(repo, git_branch="main").parameters == {"oversold": 55}
+    again = replay(result, data=FRAMES)
+    assert again.origin["commit"] == repo["second"] and again.parameters == {"oversold": 45}
+    assert again.metrics.to_dict() == result.metrics.to_dict()
+
+
 def test_each_commit_runs_its_own_sibling_module(repo):
     """Two commits that change only helpers.py: each result is its own commit's, and equals a run of that
     commit's files checked out by hand."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from research_env.lookahead import check_lookahead
 from research_env.strategy.vectorized import VectorizedStrategy, sma
-from research_env.sweeps import sweep
+from research_env.sweeps import sweep, walk_forward
 from research_env.sweeps._lookahead import LookaheadError, cut_rows
 from tests.sweeps.test_vectorbt import random_bars
 
@@ -94,7 +96,8 @@ def test_bar_by_bar_strategies_pass_decision_by_decision(real_store, path):
 
 def test_a_sweep_refuses_a_peeking_strategy_and_can_be_told_to_go_on():
     grid = {"lag": [1, 2]}
-    with pytest.raises(LookaheadError, match="look-ahead at .* pass lookahead=False to sweep anyway"):
+    with pytest.raises(LookaheadError, match="look-ahead at .* The sweep did not run: .* pass lookahead=False to run "
+                                             "it anyway"):
         sweep(NextBar(), list(BARS), *SPAN, "1d", grid, data=BARS)
     result = sweep(NextBar(), list(BARS), *SPAN, "1d", grid, data=BARS, lookahead=False)
     assert result.lookahead is None and len(result.rows) == 2
@@ -113,6 +116,48 @@ def test_a_sweep_records_the_verdict_and_remembers_it(monkeypatch):
     monkeypatch.setattr(_lookahead, "check_signals_causal", fail)
     again = sweep(Causal(), list(BARS), *SPAN, "1d", grid, data=BARS)
     assert again.lookahead == first.lookahead
+
+
+def test_a_walk_forward_refuses_a_peeking_strategy_and_can_be_told_to_go_on():
+    grid = {"lag": [1, 2]}
+    with pytest.raises(LookaheadError, match="next_bar: look-ahead at .* The walk-forward did not run: fix "
+                                             "generate_signals, or pass lookahead=False to run it anyway"):
+        walk_forward(NextBar(), list(BARS), *SPAN, "1d", grid, data=BARS, splits=2)
+    result = walk_forward(NextBar(), list(BARS), *SPAN, "1d", grid, data=BARS, splits=2, lookahead=False)
+    assert result.lookahead is None and result.to_dict()["lookahead"] is None and len(result.folds) == 2
+
+
+def test_a_walk_forward_records_the_verdict_the_sweep_remembered(monkeypatch):
+    from research_env.sweeps import _lookahead
+
+    grid = {"fast": [5, 8], "slow": [20, 30]}
+    swept = sweep(Causal(), list(BARS), *SPAN, "1d", grid, data=BARS)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the verdict should have been remembered")
+
+    monkeypatch.setattr(_lookahead, "check_signals_causal", fail)
+    result = walk_forward(Causal(), list(BARS), *SPAN, "1d", grid, data=BARS, splits=2)
+    assert result.lookahead == swept.lookahead and result.lookahead["ok"] is True
+    assert result.to_dict()["lookahead"]["message"] == (
+        "causal: no look-ahead found (5 cut points, vectorized: every decision before each cut is the same without "
+        "the later bars)")
+    assert json.loads(result.to_json())["lookahead"] == result.lookahead
+
+
+def test_a_walk_forward_checks_no_fused_rule_and_no_bar_by_bar_strategy():
+    from tests.sweeps.fixtures import guide_class, guide_vectorized
+
+    grid = {"fast_period": [5, 10], "slow_period": [20]}
+    fused = walk_forward(guide_vectorized("dual_ma_crossover_vectorized"), list(BARS), *SPAN, "1d", grid,
+                         data=BARS, splits=2)
+    bar = walk_forward(guide_class("dual_ma_crossover"), list(BARS), *SPAN, "1d", grid, data=BARS, splits=2,
+                       max_workers=1)
+    assert (fused.kind, fused.lookahead) == ("vectorized", None)
+    assert (bar.kind, bar.lookahead) == ("bar-by-bar", None)
+    plain = walk_forward(guide_vectorized("dual_ma_crossover_vectorized"), list(BARS), *SPAN, "1d", grid,
+                         data=BARS, splits=2, fused=False)
+    assert plain.lookahead["ok"] is True and plain.folds == fused.folds
 
 
 def test_a_history_call_reaching_into_the_future_is_refused(tmp_path):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from research_env import BacktestConfig, backtest
+from research_env.data import session_dates
+from research_env.engine.metrics import daily_equity, daily_returns
 from research_env.sweeps import sweep
 from tests.sweeps.fixtures import STRATEGIES, assert_metrics_equal, guide_class
 from tests.sweeps.test_vectorbt import random_bars
@@ -19,11 +22,15 @@ ARGS = (["AAA", "BBB"], "2021-01-01", "2021-10-01", "1d", GRID)
 
 
 def check_against_backtest(result, cls):
+    """Every combination's metrics, denials and kept daily returns (float32, one per session) are backtest()'s."""
     assert result.kind == "bar-by-bar" and result.total_combinations == 4
-    for row in result.rows:
+    assert result.daily_returns.dtype == np.float32 and result.daily_returns.shape == (4, 250)
+    for row, kept in zip(result.rows, result.daily_returns, strict=True):
         engine = backtest(cls, *ARGS[:4], params=row["params"], data=FRAMES, config=CONFIG)
         assert_metrics_equal(row, engine.metrics.to_dict(), rel=0.0)
         assert row["denials"] == engine.denial_counts()
+        daily = daily_equity(engine.equity, session_dates(engine.equity.index))
+        assert kept.tolist() == daily_returns(daily, engine.config.initial_cash).to_numpy(np.float32).tolist()
 
 
 def test_local_processes_give_backtests_numbers():
@@ -53,6 +60,12 @@ def test_a_dask_local_cluster_runs_the_same_sweep():
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         result = sweep(guide_class("dual_ma_crossover"), *ARGS, data=FRAMES, config=CONFIG, client=client)
     check_against_backtest(result, guide_class("dual_ma_crossover"))
+
+
+def test_a_bar_by_bar_sweep_keeps_no_returns_when_told_not_to():
+    result = sweep(guide_class("dual_ma_crossover"), *ARGS, data=FRAMES, config=CONFIG, max_workers=1,
+                   keep_returns=False)
+    assert result.daily_returns is None
 
 
 def test_bar_by_bar_grid_values_are_checked_and_coerced():

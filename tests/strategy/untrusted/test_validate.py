@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -146,16 +147,24 @@ def test_the_validate_command_prints_the_layers_and_exits_2_when_refused(tmp_pat
     assert '"name": "socket"' in capsys.readouterr().out
 
 
-def test_an_untrusted_backtest_from_the_command_line_runs_in_the_sandbox(real_store, capsys):
+def test_an_untrusted_backtest_from_the_command_line_runs_in_the_sandbox(real_store, capsys, tmp_path):
     from research_env.cli import main
 
     args = [str(GUIDE["example_1"]), "--symbols", "SPY", "--start", "2019-01-01", "--end", "2020-01-01",
             "--data", str(real_store), "--json"]
     assert main(["backtest", *args, "--untrusted"]) == 0
-    contained = capsys.readouterr().out
+    contained = json.loads(capsys.readouterr().out)
     assert main(["backtest", *args]) == 0
-    trusted = capsys.readouterr().out
-    assert contained == trusted  # the same run, the same report: spec, origin, metrics, trades
+    trusted = json.loads(capsys.readouterr().out)
+    # its manifest says to replay it contained too; otherwise the same run, the same report: spec, origin,
+    # bars, metrics, trades
+    assert contained["manifest"].pop("options") == {"untrusted": True}
+    assert trusted["manifest"].pop("options") == {}
+    assert contained == trusted
+    saved = tmp_path / "run.json"
+    saved.write_text(json.dumps({**contained, "manifest": {**contained["manifest"], "options": {"untrusted": True}}}))
+    assert main(["replay", str(saved)]) == 0
+    assert "same code, same bars, same numbers" in capsys.readouterr().out
 
 
 def test_an_untrusted_sweep_runs_bar_by_bar_in_the_sandbox_with_the_same_numbers(real_store):
@@ -170,3 +179,6 @@ def test_an_untrusted_sweep_runs_bar_by_bar_in_the_sandbox_with_the_same_numbers
     assert contained.rows == trusted.to_dict()["results"]  # every metric of every combination
     assert contained.best["params"] == trusted.best["params"] == {"fast_period": 5, "slow_period": 20}
     assert contained.origin == trusted.origin
+    assert contained.manifest["options"] == {"metric": "sharpe_ratio", "untrusted": True}
+    assert contained.manifest["data"] == trusted.manifest["data"]
+    assert research_env.replay(contained).rows == contained.rows  # replayed in the sandbox again
