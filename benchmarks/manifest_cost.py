@@ -1,8 +1,8 @@
 """What the run manifest adds to a sweep: the fingerprint of every symbol's bars and the digest of the rows.
 
-Work: the ``ours`` case (the fused declaration) of ``sweep_vs_vectorbt.py`` (500 combinations x 2 symbols x 20,000 5-minute bars,
-the fastest sweep there is, so the manifest's largest share), timed as the public ``sweep(...)`` call, best
-of ``--repeat``; and the manifest alone (``sweep_manifest``) on the same bars and rows:
+Work: the ``ours`` case (the fused declaration) of ``sweep_vs_vectorbt.py``: 500 combinations x 2 symbols x
+20,000 5-minute bars, the fastest sweep there is, so the manifest's largest share. Timed as the public
+``sweep(...)`` call, best of ``--repeat``; and the manifest alone (``sweep_manifest``) on the same bars and rows:
 
     python benchmarks/manifest_cost.py --repeat 7
 """

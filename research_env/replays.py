@@ -128,8 +128,8 @@ def _strategy(spec: RunSpec, given) -> tuple[Any, dict]:
     if ref.kind == "file":
         raise InputError(f"the strategy file {ref.path} of the recorded run is gone; pass the file: "
                          "replay(manifest, strategy='path/to/file.py')")
-    raise InputError(f"the recorded run's strategy `{ref.name}` was a {ref.kind} strategy (defined in a notebook "
-                     "or passed as a class) and is not known here; pass it: replay(manifest, strategy=TheClass)")
+    raise InputError(f"the recorded run's strategy `{ref.name}` (kind {ref.kind}: defined in a notebook or passed "
+                     "as a class) is not known here; pass it: replay(manifest, strategy=TheClass)")
 
 
 def _data(spec: RunSpec, given):

@@ -1,5 +1,5 @@
-"""The notebook layer: ``%backtest``/``%%strategy``/``%sweep``/``%lookahead`` magics, parameter sliders, plotly
-reports, progress.
+"""The notebook layer: ``%backtest``/``%%strategy``/``%sweep``/``%lookahead``/``%replay`` magics, parameter
+sliders, plotly reports, progress.
 
 ``load_ipython_extension`` only registers the magics; everything heavy
 (pandas, plotly, the engine) loads when a magic or ``interact`` first runs.
@@ -11,11 +11,13 @@ __all__ = ["load_ipython_extension"]
 
 
 def load_ipython_extension(ip) -> None:
-    """Register ``%backtest``, ``%%strategy``, ``%sweep`` and ``%lookahead`` with the IPython shell ``ip``."""
+    """Register ``%backtest``, ``%%strategy``, ``%sweep``, ``%lookahead`` and ``%replay`` with the IPython shell
+    ``ip``."""
     from .backtest_magics import BacktestMagics
     from .lookahead_magics import LookaheadMagics
+    from .replay_magics import ReplayMagics
     from .strategy_magics import StrategyMagics
     from .sweep_magics import SweepMagics
 
-    ip.register_magics(BacktestMagics, StrategyMagics, SweepMagics, LookaheadMagics)
+    ip.register_magics(BacktestMagics, StrategyMagics, SweepMagics, LookaheadMagics, ReplayMagics)
 
