@@ -128,3 +128,24 @@ def test_cli_replays_a_saved_run_and_exits_1_when_the_code_changed(real_store, t
     path.write_text(path.read_text() + "\n# tuned\n")
     assert main(["replay", str(saved)]) == 1
     assert "research-env: replay differs: replay of my_cross: the strategy's code changed" in capsys.readouterr().err
+
+
+def test_one_bar_changed_in_the_store_fails_the_replay(shared_data, tmp_path):
+    from research_env import BarStore, import_bars
+
+    store = BarStore(tmp_path / "store")
+    import_bars([shared_data / "bars" / "1d" / f"{s}.csv" for s in ("AAPL", "MSFT", "SPY")], store=store,
+                timeframe="1d")
+    result = backtest(STRATEGIES / "dual_ma_crossover.py", symbols=["AAPL", "MSFT"], data=str(tmp_path / "store"),
+                      **RUN)
+    assert replay(result).metrics.to_dict() == result.metrics.to_dict()
+    lines = (shared_data / "bars" / "1d" / "MSFT.csv").read_text().splitlines()
+    row = next(n for n, line in enumerate(lines) if line.startswith("2021-06-15,"))
+    fields = lines[row].split(",")
+    fields[4] = f"{float(fields[4]) + 0.01:.4f}"  # the close, one cent up
+    corrected = tmp_path / "MSFT.csv"
+    corrected.write_text("\n".join([lines[0], ",".join(fields)]) + "\n")
+    assert import_bars([corrected], store=store, timeframe="1d")["changed"].tolist() == [1]
+    with pytest.raises(ReplayError, match=r"the bars of MSFT changed since the run \(local then, local now\): "
+                                          r"the bars of session 2021-06-15 differ"):
+        replay(result)

@@ -177,14 +177,20 @@ def test_interpreter_start_loads_neither_importlib_abc_nor_the_aliased_modules(t
     assert out.splitlines() == ["True", "[]"]
 
 
-def test_interpreter_start_up_cost_of_the_aliases_is_small(tmp_path):
-    """``python -X importtime -c pass``: cumulative µs of research_env._seed_aliases, best of 3 (a loaded CI box)."""
-    best = None
-    for _ in range(3):
-        done = subprocess.run([sys.executable, "-X", "importtime", "-c", "pass"], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=60, check=True)
-        lines = [row for row in done.stderr.splitlines() if row.split("|")[-1].strip() == "research_env._seed_aliases"]
-        assert len(lines) == 1, done.stderr
-        cumulative = int(lines[0].split("|")[1])
-        best = cumulative if best is None else min(best, cumulative)
-    assert best < 5000, f"research_env._seed_aliases costs {best} us at interpreter start"
+def test_interpreter_start_imports_nothing_but_the_hook_and_the_empty_package(tmp_path):
+    """``python -X importtime -c pass``: what loads under research_env._seed_aliases at every interpreter start is
+    the package's own ``__init__`` (which imports nothing) and ``__future__``. Its cost in microseconds is a
+    benchmark (benchmarks/RESULTS.md, "Seed-alias start-up cost"), not a test: timings here move with the
+    machine's load."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "pass"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, check=True)
+    rows = [row.split("|")[-1] for row in done.stderr.splitlines() if row.startswith("import time:")]
+    names = [row.strip() for row in rows]
+    hook = names.index("research_env._seed_aliases")
+    depth = len(rows[hook]) - len(rows[hook].lstrip())
+    children = []
+    for row in reversed(rows[:hook]):  # importtime lists a module's imports just before it, indented deeper
+        if len(row) - len(row.lstrip()) <= depth:
+            break
+        children.append(row.strip())
+    assert sorted(children) == ["__future__", "research_env"]
