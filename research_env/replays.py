@@ -87,8 +87,9 @@ def replay(manifest: Any, *, strategy=None, data=None):
     spec = RunSpec.from_dict(recorded["spec"])
     options = dict(recorded.get("options") or {})
     name = recorded["strategy"]["name"]
-    source, git = _strategy(spec, strategy)
+    source, git = _strategy(spec, strategy, untrusted=bool(options.get("untrusted")))
     data = _data(spec, data)
+    built = None
     if not options.get("untrusted"):
         from .run_spec import build_run
 
@@ -97,17 +98,25 @@ def replay(manifest: Any, *, strategy=None, data=None):
                           max_combinations=spec.max_combinations, max_years=spec.max_years,
                           allow_demo=spec.allow_demo, timeout=spec.timeout, data=data, **git)
         _check_code(recorded, built.spec.strategy.digest, name)
+        if git:
+            git = {**git, "offline": True}  # the commit is in the local mirror now: no second fetch
     _check_bars(recorded, spec, data, name)
-    result = _rerun(recorded["entry"], spec, options, source, data, git)
+    if built is not None and recorded["entry"] == "backtest":
+        from .api import run_backtest
+
+        result = run_backtest(built)  # the run the code check built
+    else:
+        result = _rerun(recorded["entry"], spec, options, source, data, git)
     if options.get("untrusted"):
         _check_code(recorded, result.manifest["strategy"]["source_hash"], name)
     _check_numbers(recorded, whole, result, name)
     return result
 
 
-def _strategy(spec: RunSpec, given) -> tuple[Any, dict]:
+def _strategy(spec: RunSpec, given, *, untrusted: bool) -> tuple[Any, dict]:
     """What to load the recorded strategy from: ``given``, its Git commit, else its file or its name (a name
-    also brings its vectorized twin), whichever has the recorded source hash."""
+    also brings its vectorized twin), whichever has the recorded source hash. Untrusted code is never
+    imported here: its file goes to the sandbox, whose run reports the hash."""
     from .strategy.loader import StrategyLoadError, load_strategy
 
     ref = spec.strategy
@@ -115,6 +124,10 @@ def _strategy(spec: RunSpec, given) -> tuple[Any, dict]:
         return given, {}
     if ref.kind == "git":
         return None, {"git_repo": ref.repository, "git_commit": ref.commit, "strategy_path": ref.path}
+    if untrusted:
+        if not Path(ref.path).is_file():
+            raise _file_gone(ref.path)
+        return ref.path, {}
     found = []
     for candidate in ([ref.path] if ref.path and Path(ref.path).is_file() else []) + [ref.name]:
         try:
@@ -126,10 +139,14 @@ def _strategy(spec: RunSpec, given) -> tuple[Any, dict]:
     if found:
         return found[0], {}  # the code changed: the code check says so
     if ref.kind == "file":
-        raise InputError(f"the strategy file {ref.path} of the recorded run is gone; pass the file: "
-                         "replay(manifest, strategy='path/to/file.py')")
+        raise _file_gone(ref.path)
     raise InputError(f"the recorded run's strategy `{ref.name}` (kind {ref.kind}: defined in a notebook or passed "
                      "as a class) is not known here; pass it: replay(manifest, strategy=TheClass)")
+
+
+def _file_gone(path: str) -> InputError:
+    return InputError(f"the strategy file {path} of the recorded run is gone; pass the file: "
+                      "replay(manifest, strategy='path/to/file.py')")
 
 
 def _data(spec: RunSpec, given):

@@ -131,8 +131,8 @@ def sweep(
                             strategy_path=strategy_path, offline=offline))
     progress = job.progress
     bars = resolve_bars(data, job.symbols, job.start, job.end, job.timeframe, allow_demo=job.spec.allow_demo)
-    bench = benchmark_closes(job.config.benchmark, data, bars, job.start, job.end, job.timeframe)
     if job.kind == "vectorized":
+        bench = benchmark_closes(job.config.benchmark, data, bars, job.start, job.end, job.timeframe)
         job.warnings.extend(_local_only(executor, client))
         market = _market(bars, job, data, bench)
         runner = VectorizedRunner(job.strategy, market, config_vector(job.config, quantity), fused=fused,
@@ -147,6 +147,8 @@ def sweep(
     else:
         kind, verdict = "bar-by-bar", None
         shared = _with_benchmark(bars, data, job.config, job.start, job.end, job.timeframe)
+        # the manifest's benchmark closes, from the frame just loaded for the workers
+        bench = benchmark_closes(job.config.benchmark, data, shared, job.start, job.end, job.timeframe)
         keep = keep_returns if keep_returns is not None else _small(len(job.combos), len(_sessions(bars, job)))
         results = run_bar_sweep(job.loaded, job.combos, job.symbols, job.start, job.end, job.timeframe, shared,
                                 job.config, executor=executor, client=client, max_workers=max_workers,

@@ -147,7 +147,8 @@ def test_the_validate_command_prints_the_layers_and_exits_2_when_refused(tmp_pat
     assert '"name": "socket"' in capsys.readouterr().out
 
 
-def test_an_untrusted_backtest_from_the_command_line_runs_in_the_sandbox(real_store, capsys, tmp_path):
+def test_an_untrusted_backtest_from_the_command_line_runs_in_the_sandbox(real_store, capsys, tmp_path,
+                                                                         monkeypatch):
     from research_env.cli import main
 
     args = [str(GUIDE["example_1"]), "--symbols", "SPY", "--start", "2019-01-01", "--end", "2020-01-01",
@@ -163,6 +164,12 @@ def test_an_untrusted_backtest_from_the_command_line_runs_in_the_sandbox(real_st
     assert contained == trusted
     saved = tmp_path / "run.json"
     saved.write_text(json.dumps({**contained, "manifest": {**contained["manifest"], "options": {"untrusted": True}}}))
+    import research_env.strategy.loader as loader
+
+    def never(*args, **kwargs):
+        raise AssertionError(f"replay imported untrusted code in-process: load_strategy{args}")
+
+    monkeypatch.setattr(loader, "load_strategy", never)  # the replay runs it in the sandbox only
     assert main(["replay", str(saved)]) == 0
     assert "same code, same bars, same numbers" in capsys.readouterr().out
 
