@@ -27,6 +27,7 @@ import talib
 
 from ..errors import InputError
 from ._indicator_cache import active_cache, indicator_cache
+from ._sweep_frame import SweepFrame
 
 __all__ = [
     "BollingerReversion",
@@ -219,10 +220,12 @@ def _as_frame(x, position: int) -> pd.DataFrame:
 
 
 def _wrap(values: np.ndarray, like):
-    """``values`` (not copied: a cached result stays read-only) with the axes of the input ``like``."""
+    """``values`` (not copied: a cached result stays read-only) with the axes of the input ``like`` (a sweep's
+    ``SweepFrame`` gives one)."""
     if isinstance(like, pd.Series):
         return pd.Series(values[:, 0], index=like.index, name=like.name, copy=False)
-    return pd.DataFrame(values, index=like.index, columns=like.columns, copy=False)
+    frame = SweepFrame if isinstance(like, SweepFrame) else pd.DataFrame
+    return frame(values, index=like.index, columns=like.columns, copy=False)
 
 
 def band_width(value) -> float:

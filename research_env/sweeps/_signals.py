@@ -1,7 +1,8 @@
 """What ``generate_signals`` receives, and its answer checked and turned into boolean arrays.
 
 The inputs are built once per sweep over read-only copies of the market's
-fields, and the same frames go to every combination: the indicator helpers
+fields, as ``SweepFrame``s (DataFrames whose elementwise arithmetic skips
+pandas' alignment work), and the same frames go to every combination: the indicator helpers
 recognise them and compute each indicator once (``strategy._indicator_cache``).
 An edit of their values raises (the arrays are read-only); a strategy that
 changes a frame itself (assigns a column, renames, replaces an entry of
@@ -18,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..strategy._sweep_frame import SweepFrame
 from ._errors import SignalError
 from ._market import Market
 
@@ -55,7 +57,7 @@ class SweepInputs:
             holder.bars = self.bars
 
     def _build(self) -> None:
-        self.bars = {name: pd.DataFrame(values, index=self._index, columns=self._columns, copy=False)
+        self.bars = {name: SweepFrame(values, index=self._index, columns=self._columns, copy=False)
                      for name, values in self._arrays.items()}
         self._marks = [(frame, frame.index, frame.columns, _layout(frame.to_numpy()))
                        for frame in self.bars.values()]

@@ -1,0 +1,179 @@
+"""``SweepFrame``: the DataFrame a sweep hands to ``generate_signals``, with pandas' cost per operation cut.
+
+A sweep calls ``generate_signals`` once per combination, and the strategy's
+few lines of frame arithmetic (``fast > slow``, ``above & below.shift(1,
+fill_value=False)``) cost about 100-250 microseconds each in pandas, almost all
+of it alignment and bookkeeping around a numpy operation of a few
+microseconds. ``SweepFrame`` is a ``DataFrame`` subclass (every pandas method
+works and returns one) whose elementwise operations take a short path when
+pandas would do nothing but that numpy operation:
+
+- comparisons, ``+ - * /`` and ``& | ^`` between two frames on the same axes
+  objects (every frame derived from the sweep's inputs by these operations or
+  by the indicator helpers shares them), or a frame and a real number;
+- ``~``, ``shift(n)`` along the rows and ``fillna(number)``.
+
+Only numpy ``float64``/``int64``/``bool`` data takes it, with the operand types
+pandas hands to numpy, so the values, dtypes and axes are pandas' own (the
+tests compare both on every operation). Anything else (a Series, another
+index, an extension dtype, a string) goes to pandas unchanged.
+"""
+
+from __future__ import annotations
+
+import operator
+from numbers import Real
+
+import numpy as np
+import pandas as pd
+from pandas.api.extensions import no_default
+from pandas.core import roperator
+
+__all__ = ["SweepFrame"]
+
+_NUMBERS = (np.dtype(np.float64), np.dtype(np.int64))
+_BOOLEAN = np.dtype(np.bool_)
+
+
+_COMPARISONS = frozenset({operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne})
+_ARITHMETIC = frozenset({operator.add, operator.sub, operator.mul, operator.truediv})
+_LOGICAL = frozenset({operator.and_, operator.or_, operator.xor})
+#: pandas' reversed operators (``1 - frame`` is ``rsub(frame, 1)``) and the operator each reverses
+_REVERSED = {roperator.radd: operator.add, roperator.rsub: operator.sub, roperator.rmul: operator.mul,
+             roperator.rtruediv: operator.truediv, roperator.rand_: operator.and_, roperator.ror_: operator.or_,
+             roperator.rxor: operator.xor}
+
+
+class SweepFrame(pd.DataFrame):
+    """A ``DataFrame`` whose elementwise operations on numpy numbers/booleans skip pandas' alignment when the
+    operands share their axes (see the module's notes); the same values, dtypes and axes as pandas."""
+
+    @property
+    def _constructor(self):
+        return SweepFrame
+
+    def _cmp_method(self, other, op):
+        result = self._elementwise(other, op, _COMPARISONS, numbers=True, booleans=True)
+        return super()._cmp_method(other, op) if result is None else result
+
+    def _arith_method(self, other, op):
+        if _base_op(op) in _LOGICAL:
+            result = self._elementwise(other, op, _LOGICAL, numbers=False, booleans=True)
+        else:
+            result = self._elementwise(_as_python_number(other), op, _ARITHMETIC, numbers=True, booleans=False)
+        return super()._arith_method(other, op) if result is None else result
+
+    _logical_method = _arith_method
+
+    def __invert__(self):
+        values = _grid(self)
+        if values is None or values.dtype != _BOOLEAN or not self.size:
+            return super().__invert__()
+        return self._like(~values, "__invert__")
+
+    def shift(self, periods=1, freq=None, axis=0, fill_value=no_default, suffix=None):
+        """``DataFrame.shift``; along the rows without ``freq`` it moves the numpy values directly."""
+        values = _grid(self) if freq is None and suffix is None and axis in (0, "index", "rows") else None
+        fill = _shift_fill(values, fill_value) if values is not None and _whole(periods) else None
+        if fill is None:
+            return super().shift(periods=periods, freq=freq, axis=axis, fill_value=fill_value, suffix=suffix)
+        return self._like(_shifted(values, int(periods), fill), "shift")
+
+    def fillna(self, value=None, **options):
+        """``DataFrame.fillna``; a number filling numpy floats (or booleans, which hold no NaN) is done directly."""
+        values = _grid(self) if not options and _real(value) else None
+        if values is None or (values.dtype != _BOOLEAN and (values.dtype.kind != "f" or isinstance(value, bool))):
+            return super().fillna(value, **options)
+        if values.dtype == _BOOLEAN:
+            return self._like(values.copy(order="K"), "fillna")
+        return self._like(np.where(np.isnan(values), _as_python_number(value), values), "fillna")
+
+    def _elementwise(self, other, op, ops: frozenset, numbers: bool, booleans: bool) -> SweepFrame | None:
+        """``op(self, other)`` on the numpy values, or ``None`` when pandas must do it."""
+        if _base_op(op) not in ops:
+            return None
+        left = _grid(self)
+        if left is None or not _allowed(left.dtype, numbers, booleans):
+            return None
+        if isinstance(other, SweepFrame):
+            if other.index is not self.index or other.columns is not self.columns:
+                return None
+            right = _grid(other)
+            if right is None or not _allowed(right.dtype, numbers, booleans):
+                return None
+            if (left.dtype == _BOOLEAN) != (right.dtype == _BOOLEAN):
+                return None
+        elif numbers and _real(other) and not isinstance(other, bool):
+            right = other
+        else:
+            return None
+        with np.errstate(all="ignore"):
+            return self._like(op(left, right), op.__name__)
+
+    def _like(self, values: np.ndarray, method: str) -> SweepFrame:
+        """``values`` (bars x columns, not copied) as a frame on this one's axes, with its ``attrs`` and flags."""
+        frame = SweepFrame(values, index=self.index, columns=self.columns, copy=False)
+        return frame.__finalize__(self, method=method)
+
+
+def _base_op(op):
+    """The operator behind one of pandas' reversed operators (``radd`` -> ``add``)."""
+    return _REVERSED.get(op, op)
+
+
+def _grid(frame: pd.DataFrame) -> np.ndarray | None:
+    """The frame's values as one numpy (rows x columns) array, without a copy, when they are a single block of
+    numpy float64, int64 or booleans; ``None`` otherwise (several dtypes, extension arrays)."""
+    blocks = frame._mgr.blocks
+    if len(blocks) != 1 or type(blocks[0].values) is not np.ndarray:
+        return None
+    values = frame.to_numpy()
+    return values if values.dtype in _NUMBERS or values.dtype == _BOOLEAN else None
+
+
+def _allowed(dtype: np.dtype, numbers: bool, booleans: bool) -> bool:
+    return (numbers and dtype in _NUMBERS) or (booleans and dtype == _BOOLEAN)
+
+
+def _real(value) -> bool:
+    return isinstance(value, Real | np.integer | np.floating) and not isinstance(value, np.bool_)
+
+
+def _whole(periods) -> bool:
+    return isinstance(periods, int | np.integer) and not isinstance(periods, bool)
+
+
+def _as_python_number(value):
+    """numpy scalars as Python numbers, as pandas passes them to numpy in arithmetic (NEP 50)."""
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def _shift_fill(values: np.ndarray, fill_value):
+    """What ``shift`` fills with when pandas would keep the dtype, else ``None``: NaN or a number for floats, a
+    boolean for booleans."""
+    if values.dtype.kind == "f":
+        if fill_value is no_default:
+            return np.nan
+        return _as_python_number(fill_value) if _real(fill_value) and not isinstance(fill_value, bool) else None
+    if values.dtype == _BOOLEAN and isinstance(fill_value, bool | np.bool_):
+        return fill_value
+    return None
+
+
+def _shifted(values: np.ndarray, periods: int, fill) -> np.ndarray:
+    """``values`` moved down ``periods`` rows (up when negative), ``fill`` in the rows left empty."""
+    out = np.empty_like(values)
+    rows = len(values)
+    k = max(-rows, min(rows, periods))
+    if k >= 0:
+        out[:k] = fill
+        out[k:] = values[:rows - k]
+    else:
+        out[k:] = fill
+        out[:k] = values[-k:]
+    return out
+
