@@ -189,25 +189,30 @@ def _per_column(function, inputs: tuple, outputs: int = 1, **settings):
     return wrapped if outputs > 1 else wrapped[0]
 
 
-def apply_columns(function, arrays: list[np.ndarray], outputs: int = 1, **settings) -> list[np.ndarray]:
+def apply_columns(function, arrays: list[np.ndarray], outputs: int = 1, out: list[np.ndarray] | None = None,
+                  **settings) -> list[np.ndarray]:
     """The helpers' arithmetic on plain ``(rows, columns)`` arrays: ``function`` (a TA-Lib function) over
-    each column's rows where every input is a number, NaN elsewhere; one array per output."""
+    each column's rows where every input is a number, NaN elsewhere; one array per output, written into
+    ``out`` when given (arrays of the inputs' shape, e.g. slices of one preallocated block)."""
     shape = arrays[0].shape
-    results = [np.full(shape, np.nan, order="F") for _ in range(outputs)]
+    results = out if out is not None else [np.full(shape, np.nan, order="F") for _ in range(outputs)]
     for j in range(shape[1]):
         columns = [np.ascontiguousarray(a[:, j]) for a in arrays]
         rows = np.ones(shape[0], dtype=bool)
         for values in columns:
             rows &= ~np.isnan(values)
+        whole = rows.all()
+        if out is not None and not whole:
+            for result in results:
+                result[:, j] = np.nan
         if not rows.any():
             continue
-        whole = rows.all()
         values = function(*(c if whole else np.ascontiguousarray(c[rows]) for c in columns), **settings)
-        for out, part in zip(results, values if outputs > 1 else (values,), strict=True):
+        for result, part in zip(results, values if outputs > 1 else (values,), strict=True):
             if whole:
-                out[:, j] = part
+                result[:, j] = part
             else:
-                out[rows, j] = part
+                result[rows, j] = part
     return results
 
 

@@ -113,39 +113,47 @@ def _number(value, name: str) -> float:
 
 
 class _SeriesBook:
-    """Distinct indicator series, each computed once with the helpers' arithmetic (``apply_columns``)."""
+    """Distinct indicator series: each gets its series number on first use, and ``series()`` computes each once
+    with the helpers' arithmetic (``apply_columns``), straight into one block."""
 
     def __init__(self, close: np.ndarray, width: int):
         self.close = close
         self.width = width
         self.keys: dict[tuple, int] = {}
-        self.values: list[np.ndarray] = []
 
     def column(self, kind: str, *args) -> int:
         """The series number of ``kind`` (``sma``, ``ema``, ``rsi``, ``lower``, ``upper``, ``close``) and
-        its arguments, computing it on first use."""
+        its arguments."""
         key = (kind, *args)
         if key not in self.keys:
-            if kind in ("lower", "upper"):
-                period, std = args
-                upper, _, lower = apply_columns(talib.BBANDS, [self.close], 3, timeperiod=period, nbdevup=std,
-                                                nbdevdn=std, matype=0)
-                self._add(("lower", *args), lower)
-                self._add(("upper", *args), upper)
-            elif kind == "close":
-                self._add(key, self.close)
+            if kind in ("lower", "upper"):  # one BBANDS call gives both
+                self.keys[("lower", *args)] = len(self.keys)
+                self.keys[("upper", *args)] = len(self.keys)
             else:
-                function = {"sma": talib.SMA, "ema": talib.EMA, "rsi": talib.RSI}[kind]
-                self._add(key, apply_columns(function, [self.close], timeperiod=args[0])[0])
+                self.keys[key] = len(self.keys)
         return self.keys[key]
 
-    def _add(self, key: tuple, values: np.ndarray) -> None:
-        self.keys[key] = len(self.values)
-        self.values.append(values)
-
     def series(self) -> np.ndarray:
+        """Every series, series ``i`` in columns ``[i * width, i * width + symbols)``; NaN in the padding."""
         n_sym = self.close.shape[1]
-        out = np.full((self.close.shape[0], max(len(self.values), 1) * self.width), np.nan, order="F")
-        for i, values in enumerate(self.values):
-            out[:, i * self.width:i * self.width + n_sym] = values
+        out = np.empty((self.close.shape[0], max(len(self.keys), 1) * self.width), order="F")
+        if self.width > n_sym or not self.keys:
+            out.fill(np.nan)
+
+        def block(key: tuple) -> np.ndarray:
+            i = self.keys[key]
+            return out[:, i * self.width:i * self.width + n_sym]
+
+        for (kind, *args) in self.keys:
+            if kind == "lower":
+                period, std = args
+                middle = np.empty(self.close.shape, order="F")  # the kernel reads only the bands
+                apply_columns(talib.BBANDS, [self.close], 3, out=[block(("upper", *args)), middle,
+                                                                  block(("lower", *args))],
+                              timeperiod=period, nbdevup=std, nbdevdn=std, matype=0)
+            elif kind == "close":
+                block(("close",))[:] = self.close
+            elif kind != "upper":
+                function = {"sma": talib.SMA, "ema": talib.EMA, "rsi": talib.RSI}[kind]
+                apply_columns(function, [self.close], out=[block((kind, *args))], timeperiod=args[0])
         return out

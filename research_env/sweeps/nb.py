@@ -209,10 +209,11 @@ def _cross_state(fast, slow):
 def array_events_nb(has_bar, lo, hi, entries, exits, col, s, rows, flags):
     """Bars of ``[lo, hi)`` where signal column ``col`` (of symbol ``s``) enters or exits; returns their count."""
     n = 0
+    go_in, go_out, present = entries[:, col], exits[:, col], has_bar[:, s]
     for t in range(lo, hi):
-        if has_bar[t, s] and (entries[t, col] or exits[t, col]):
+        if (go_in[t] | go_out[t]) and present[t]:  # most bars signal nothing: test the signals first
             rows[n] = t
-            flags[n] = (1 if entries[t, col] else 0) + (2 if exits[t, col] else 0)
+            flags[n] = (1 if go_in[t] else 0) + (2 if go_out[t] else 0)
             n += 1
     return n
 
@@ -229,15 +230,22 @@ def cross_events_nb(has_bar, lo, hi, ma, fast, slow, warmup, guide, s, rows, fla
     n = seen = 0
     prev = 2
     below = above_seen = False
-    for t in range(hi):
-        if not has_bar[t, s]:
+    fast_ma, slow_ma, present = ma[:, fast], ma[:, slow], has_bar[:, s]
+    warm = False
+    t = -1
+    while t + 1 < hi:
+        t = _same_state_until(fast_ma, slow_ma, t + 1, hi, prev, guide, warm)
+        if t >= hi:
+            break
+        if not present[t]:
             continue
-        state = _cross_state(ma[t, fast], ma[t, slow])
+        state = _cross_state(fast_ma[t], slow_ma[t])
         flag = 0
         if guide:
             seen += 1
             if min(seen, warmup[1]) < warmup[0]:
                 continue
+            warm = True
             above = 1 if state == 1 else 0
             if prev != 2:
                 if above == 1 and prev == 0:
@@ -262,6 +270,28 @@ def cross_events_nb(has_bar, lo, hi, ma, fast, slow, warmup, guide, s, rows, fla
             flags[n] = flag
             n += 1
     return n
+
+
+@njit(cache=True, inline="always")
+def _same_state_until(fast_ma, slow_ma, t, hi, prev, guide, warm):
+    """The first row from ``t`` where the comparison may differ from ``prev`` (or ``hi``): until then every bar
+    repeats the previous one's comparison, which changes nothing (rows without a bar are skipped anyway). The
+    strict rule repeats while above (below) stays above (below); the guide rule, once warmed up, while
+    ``fast > slow`` keeps its truth value. Other states go bar by bar."""
+    if guide:
+        if warm and prev == 1:
+            while t < hi and fast_ma[t] > slow_ma[t]:
+                t += 1
+        elif warm and prev == 0:
+            while t < hi and not fast_ma[t] > slow_ma[t]:
+                t += 1
+    elif prev == 1:
+        while t < hi and fast_ma[t] > slow_ma[t]:
+            t += 1
+    elif prev == -1:
+        while t < hi and fast_ma[t] < slow_ma[t]:
+            t += 1
+    return t
 
 
 class SignalEvents(NamedTuple):
@@ -349,8 +379,9 @@ class Simulation(NamedTuple):
 
 
 @njit(cache=True)
-def new_simulation_nb(mk, cfg, lo, hi):
-    """A flat portfolio holding the initial cash, before row ``lo``."""
+def new_simulation_nb(mk, cfg, lo, hi, ev):
+    """A flat portfolio holding the initial cash, before row ``lo``, with room for a round trip per entry signal
+    of ``ev`` (each opening fill comes from one)."""
     n_sym = mk.close.shape[1]
     init_cash = cfg[CfgField.INITIAL_CASH]
     max_dd = cfg[CfgField.MAX_DRAWDOWN]
@@ -365,7 +396,10 @@ def new_simulation_nb(mk, cfg, lo, hi):
     symbols = np.zeros(n_sym, dtype=SYMBOL_DT)
     for s in range(n_sym):
         symbols[s].last = np.nan
-    max_trades = (max(hi - lo, 0) + 1) * n_sym // 2 + n_sym
+    max_trades = 1
+    for s in range(n_sym):
+        for k in range(ev.count[s]):
+            max_trades += ev.flags[s, k] & 1
     day0 = mk.day[lo] if hi > lo else 0
     n_days = mk.day[hi - 1] - day0 + 1 if hi > lo else 0
     return Simulation(state, symbols, np.empty(n_sym, dtype=np.int64), np.full((len(TradeF), max_trades), np.nan),
@@ -376,16 +410,23 @@ def new_simulation_nb(mk, cfg, lo, hi):
 
 
 @njit(cache=True, inline="always")
-def skip_flat_nb(mk, sim, ev, out, lo, hi, t):
-    """Flat with nothing waiting, equity stays the cash until the next signal: jump to it (or to ``hi``),
-    filling the sessions and equity rows passed over. Returns the new row."""
-    st = sim.state[0]
-    day = mk.day
+def next_signal_row_nb(sim, ev, hi):
+    """The row of the next signal event of any symbol, or ``hi``."""
     target = hi
     for s in range(sim.symbols.shape[0]):
         k = sim.symbols[s].next_event
         if k < ev.count[s] and ev.rows[s, k] < target:
             target = ev.rows[s, k]
+    return target
+
+
+@njit(cache=True, inline="always")
+def skip_flat_nb(mk, sim, ev, out, lo, hi, t):
+    """Flat with nothing waiting, equity stays the cash until the next signal: jump to it (or to ``hi``),
+    filling the sessions and equity rows passed over. Returns the new row."""
+    st = sim.state[0]
+    day = mk.day
+    target = next_signal_row_nb(sim, ev, hi)
     if target <= t:
         return t
     new_day = t > lo and day[t] != day[t - 1]
@@ -398,6 +439,55 @@ def skip_flat_nb(mk, sim, ev, out, lo, hi, t):
     if out.record:
         for r in range(t, target):
             out.equity[r] = st.equity
+    return target
+
+
+@njit(cache=True, inline="always")
+def hold_nb(mk, cfg, sim, ev, out, lo, hi, t):
+    """Holding with nothing waiting, no order can fill or be sent until the next signal: the bars up to it
+    only start sessions and mark the book to its closes (``start_session_nb`` and ``mark_to_close_nb`` with
+    the drawdown record kept in locals, the same arithmetic in the same order). Returns the next signal's row
+    (or ``hi``)."""
+    st = sim.state[0]
+    target = next_signal_row_nb(sim, ev, hi)
+    if target <= t:
+        return t
+    day, close, has_bar, book, symbols = mk.day, mk.close, mk.has_bar, sim.book, sim.symbols
+    max_dd = cfg[CfgField.MAX_DRAWDOWN]
+    boundary = BOUNDARIES[Rule.MAX_DRAWDOWN]
+    n_book = st.n_book
+    cash, equity, day_start = st.cash, st.equity, st.day_start
+    peak, low, worst, halt_below, halted = st.peak, st.low, st.worst_dd, st.halt_below, st.halted
+    for r in range(t, target):
+        if r == lo:
+            day_start = cfg[CfgField.INITIAL_CASH]
+        elif day[r] != day[r - 1]:
+            sim.daily[day[r - 1] - sim.day0] = equity
+            day_start = equity
+        equity = cash
+        for k in range(n_book):
+            s = book[k]
+            rec = symbols[s]
+            if rec.pos != 0.0:
+                if has_bar[r, s]:
+                    rec.last = close[r, s]
+                equity += rec.pos * rec.last
+        if equity > peak:
+            dd = low / peak - 1.0
+            if dd < worst:
+                worst = dd
+            peak = equity
+            low = equity
+            if not math.isnan(max_dd):
+                halt_below = equity * (1.0 - max_dd)
+        elif breaches_nb(equity, halt_below, boundary):
+            halted = True
+        if equity < low:
+            low = equity
+        if out.record:
+            out.equity[r] = equity
+    st.equity, st.day_start, st.filled = equity, day_start, False
+    st.peak, st.low, st.worst_dd, st.halt_below, st.halted = peak, low, worst, halt_below, halted
     return target
 
 
@@ -773,8 +863,9 @@ def run_bars_nb(mk, cfg, sim, ev, out, lo, hi):
     t = lo
     while t < hi:
         st = sim.state[0]
-        if st.n_held == 0 and st.n_pending == 0:
-            t = skip_flat_nb(mk, sim, ev, out, lo, hi, t)
+        if st.n_pending == 0:
+            t = skip_flat_nb(mk, sim, ev, out, lo, hi, t) if st.n_held == 0 else hold_nb(mk, cfg, sim, ev, out, lo,
+                                                                                          hi, t)
             if t >= hi:
                 break
         start_session_nb(mk, cfg, sim, lo, t)
@@ -798,8 +889,8 @@ def simulate_nb(mk, cfg, sig, lo, hi, out):
     """
     for k in range(N_RULES):
         out.rule_counts[k] = 0
-    sim = new_simulation_nb(mk, cfg, lo, hi)
     ev = signal_events_nb(mk.has_bar, lo, hi, sig)
+    sim = new_simulation_nb(mk, cfg, lo, hi, ev)
     run_bars_nb(mk, cfg, sim, ev, out, lo, hi)
     finish_nb(mk, cfg, sim, out, lo, hi)
     return sim.state[0].status
