@@ -21,6 +21,7 @@ index, an extension dtype, a string) goes to pandas unchanged.
 
 from __future__ import annotations
 
+import functools
 import operator
 from numbers import Real
 
@@ -29,7 +30,7 @@ import pandas as pd
 from pandas.api.extensions import no_default
 from pandas.core import roperator
 
-__all__ = ["SweepFrame"]
+__all__ = ["SweepFrame", "sweep_frame"]
 
 _NUMBERS = (np.dtype(np.float64), np.dtype(np.int64))
 _BOOLEAN = np.dtype(np.bool_)
@@ -112,8 +113,41 @@ class SweepFrame(pd.DataFrame):
 
     def _like(self, values: np.ndarray, method: str) -> SweepFrame:
         """``values`` (bars x columns, not copied) as a frame on this one's axes, with its ``attrs`` and flags."""
-        frame = SweepFrame(values, index=self.index, columns=self.columns, copy=False)
-        return frame.__finalize__(self, method=method)
+        return sweep_frame(values, self.index, self.columns).__finalize__(self, method=method)
+
+
+def sweep_frame(values: np.ndarray, index: pd.Index, columns: pd.Index) -> SweepFrame:
+    """``SweepFrame(values, index=index, columns=columns, copy=False)`` for a 2-D numpy array, built from
+    pandas' block parts when this pandas has them (about 7 instead of 20 microseconds)."""
+    build = _block_builder()
+    if build is None:
+        return SweepFrame(values, index=index, columns=columns, copy=False)
+    return build(values, index, columns)
+
+
+@functools.cache
+def _block_builder():
+    """A function building a ``SweepFrame`` from one numpy block the way pandas' constructor does, or ``None``
+    when this pandas lacks the parts or builds differently (checked once against the constructor)."""
+    try:
+        from pandas._libs.internals import BlockPlacement
+        from pandas.core.internals.blocks import new_block_2d
+        from pandas.core.internals.managers import BlockManager
+
+        def build(values, index, columns):
+            block = new_block_2d(values.T, BlockPlacement(slice(0, values.shape[1])))
+            manager = BlockManager((block,), [columns, index], verify_integrity=False)
+            return SweepFrame._from_mgr(manager, manager.axes)
+
+        values = np.asfortranarray(np.arange(6.0).reshape(3, 2))
+        index, columns = pd.RangeIndex(3), pd.Index(["a", "b"])
+        built, reference = build(values, index, columns), SweepFrame(values, index=index, columns=columns, copy=False)
+        same = (type(built) is SweepFrame and built.index is index and built.columns is columns
+                and built.dtypes.equals(reference.dtypes) and built.equals(reference)
+                and np.shares_memory(built.to_numpy(), values))
+    except Exception:  # noqa: BLE001 - any failure means: use the public constructor
+        return None
+    return build if same else None
 
 
 def _base_op(op):

@@ -27,7 +27,7 @@ import talib
 
 from ..errors import InputError
 from ._indicator_cache import active_cache, indicator_cache
-from ._sweep_frame import SweepFrame
+from ._sweep_frame import SweepFrame, sweep_frame
 
 __all__ = [
     "BollingerReversion",
@@ -229,8 +229,9 @@ def _wrap(values: np.ndarray, like):
     ``SweepFrame`` gives one)."""
     if isinstance(like, pd.Series):
         return pd.Series(values[:, 0], index=like.index, name=like.name, copy=False)
-    frame = SweepFrame if isinstance(like, SweepFrame) else pd.DataFrame
-    return frame(values, index=like.index, columns=like.columns, copy=False)
+    if isinstance(like, SweepFrame):
+        return sweep_frame(values, like.index, like.columns)
+    return pd.DataFrame(values, index=like.index, columns=like.columns, copy=False)
 
 
 def band_width(value) -> float:

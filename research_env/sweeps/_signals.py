@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..strategy._sweep_frame import SweepFrame
+from ..strategy._sweep_frame import sweep_frame
 from ._errors import SignalError
 from ._market import Market
 
@@ -57,18 +57,18 @@ class SweepInputs:
             holder.bars = self.bars
 
     def _build(self) -> None:
-        self.bars = {name: SweepFrame(values, index=self._index, columns=self._columns, copy=False)
-                     for name, values in self._arrays.items()}
-        self._marks = [(frame, frame.index, frame.columns, _layout(frame.to_numpy()))
+        self.bars = {name: sweep_frame(values, self._index, self._columns) for name, values in self._arrays.items()}
+        self._marks = [(frame, frame._mgr, frame._mgr.blocks, frame._mgr.blocks[0].values)
                        for frame in self.bars.values()]
 
     def _intact(self) -> bool:
-        """Whether every frame still shows its read-only array as built (same entry, axes and view of it)."""
+        """Whether every frame still holds its read-only array as built: the same entry, axes, and pandas block
+        manager, blocks and block values (pandas replaces one of them on any change of a frame's data)."""
         if len(self.bars) != len(self._marks):
             return False
-        return all(self.bars.get(name) is frame and frame.index is index and frame.columns is columns
-                   and _layout(frame.to_numpy()) == layout
-                   for name, (frame, index, columns, layout) in zip(self._arrays, self._marks, strict=True))
+        return all(self.bars.get(name) is frame and frame._mgr is manager and manager.blocks is blocks
+                   and blocks[0].values is values and frame.index is self._index and frame.columns is self._columns
+                   for name, (frame, manager, blocks, values) in zip(self._arrays, self._marks, strict=True))
 
 
 def signal_arrays(produced, prices: pd.DataFrame, where: str, params: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -156,8 +156,3 @@ def _read_only(values: np.ndarray) -> np.ndarray:
     copy = np.array(values, dtype=np.float64, order="F")
     copy.flags.writeable = False
     return copy
-
-
-def _layout(values: np.ndarray) -> tuple:
-    """What tells a view of an array apart: the array it views (a copy has none, or another), shape, strides."""
-    return id(values.base), values.shape, values.strides

@@ -141,13 +141,14 @@ STATE_DT = np.dtype([
 
 #: one symbol during a simulation: position and last price, the order waiting for the next open, the open round
 #: trip (cash flow so far, entry time, number in opening order), the accepted orders the duplicate rule keeps per
-#: side (times, quantities, count) and the next of its signal events
+#: side (times, quantities, count), the next of its signal events, and the next one that can act (an entry while
+#: flat, an exit while holding: ``act_want`` 1 or 2, 0 before the first look) at or after it
 SYMBOL_DT = np.dtype([
     ("pos", np.float64), ("last", np.float64), ("in_book", np.bool_),
     ("pend_side", np.int64), ("pend_qty", np.float64), ("pend_ref", np.float64), ("pend_no", np.int64),
     ("trade_cash", np.float64), ("trade_entry", np.int64), ("trade_seq", np.int64),
     ("dup_t", np.int64, (2, DUPLICATE_SLOTS)), ("dup_q", np.float64, (2, DUPLICATE_SLOTS)),
-    ("dup_n", np.int64, (2,)), ("next_event", np.int64)])
+    ("dup_n", np.int64, (2,)), ("next_event", np.int64), ("act_event", np.int64), ("act_want", np.int64)])
 
 #: one fill: order number (the engine's ``O000042`` is 42), bar row, symbol column, side, quantity, price, commission.
 FILL_DT = np.dtype([("order", np.int64), ("row", np.int64), ("col", np.int64), ("side", np.int64),

@@ -410,23 +410,39 @@ def new_simulation_nb(mk, cfg, lo, hi, ev):
 
 
 @njit(cache=True, inline="always")
-def next_signal_row_nb(sim, ev, hi):
-    """The row of the next signal event of any symbol, or ``hi``."""
+def next_action_row_nb(sim, ev, hi):
+    """With nothing waiting and no fill possible: the row of the next signal that can act (an entry of a flat
+    symbol, an exit of a held one), or ``hi``. Every signal before it acts on nothing (``submit_signals_nb``
+    would only pass it), so each symbol's ``next_event`` moves past them; ``act_event`` keeps each symbol's
+    search, so no signal is looked at twice while its position stays."""
+    n_sym = sim.symbols.shape[0]
     target = hi
-    for s in range(sim.symbols.shape[0]):
-        k = sim.symbols[s].next_event
+    for s in range(n_sym):
+        rec = sim.symbols[s]
+        want = 2 if rec.pos != 0.0 else 1
+        k = rec.act_event if rec.act_want == want and rec.act_event >= rec.next_event else rec.next_event
+        while k < ev.count[s] and not ev.flags[s, k] & want:
+            k += 1
+        rec.act_event = k
+        rec.act_want = want
         if k < ev.count[s] and ev.rows[s, k] < target:
             target = ev.rows[s, k]
+    for s in range(n_sym):
+        rec = sim.symbols[s]
+        k = rec.next_event
+        while k < ev.count[s] and ev.rows[s, k] < target:
+            k += 1
+        rec.next_event = k
     return target
 
 
 @njit(cache=True, inline="always")
 def skip_flat_nb(mk, sim, ev, out, lo, hi, t):
-    """Flat with nothing waiting, equity stays the cash until the next signal: jump to it (or to ``hi``),
+    """Flat with nothing waiting, equity stays the cash until the next entry signal: jump to it (or to ``hi``),
     filling the sessions and equity rows passed over. Returns the new row."""
     st = sim.state[0]
     day = mk.day
-    target = next_signal_row_nb(sim, ev, hi)
+    target = next_action_row_nb(sim, ev, hi)
     if target <= t:
         return t
     new_day = t > lo and day[t] != day[t - 1]
@@ -449,7 +465,7 @@ def hold_nb(mk, cfg, sim, ev, out, lo, hi, t):
     the drawdown record kept in locals, the same arithmetic in the same order). Returns the next signal's row
     (or ``hi``)."""
     st = sim.state[0]
-    target = next_signal_row_nb(sim, ev, hi)
+    target = next_action_row_nb(sim, ev, hi)
     if target <= t:
         return t
     day, close, has_bar, book, symbols = mk.day, mk.close, mk.has_bar, sim.book, sim.symbols

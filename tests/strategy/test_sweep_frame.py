@@ -187,3 +187,27 @@ def _pandas(compute):
 
 _ORIGINAL = {name: pd.DataFrame.__dict__.get(name, getattr(pd.DataFrame, name))
              for name in ("_cmp_method", "_arith_method", "_logical_method", "__invert__", "shift", "fillna")}
+
+
+def test_frames_built_from_pandas_blocks_equal_the_constructors_and_the_constructor_stands_in(monkeypatch):
+    from pandas.core.internals import blocks
+
+    from research_env.strategy import _sweep_frame
+
+    values = VALUES["f"].copy(order="F")
+    built = _sweep_frame.sweep_frame(values, INDEX, COLUMNS)
+    assert _sweep_frame._block_builder() is not None  # this pandas has the parts: the short path runs
+    same(built, pd.DataFrame(values, index=INDEX, columns=COLUMNS))
+    assert np.shares_memory(built.to_numpy(), values) and built.index is INDEX and built.columns is COLUMNS
+
+    def broken(*args, **kwargs):
+        raise TypeError("a pandas whose blocks are built another way")
+
+    monkeypatch.setattr(blocks, "new_block_2d", broken)
+    _sweep_frame._block_builder.cache_clear()
+    try:
+        assert _sweep_frame._block_builder() is None
+        same(_sweep_frame.sweep_frame(values, INDEX, COLUMNS) > 0, pd.DataFrame(values, index=INDEX,
+                                                                                  columns=COLUMNS) > 0)
+    finally:
+        _sweep_frame._block_builder.cache_clear()
