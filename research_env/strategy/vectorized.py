@@ -27,7 +27,7 @@ import talib
 
 from ..errors import InputError
 from ._indicator_cache import active_cache, indicator_cache
-from ._sweep_frame import SweepFrame, sweep_frame
+from ._sweep_frame import SweepFrame, float_values, sweep_frame
 
 __all__ = [
     "BollingerReversion",
@@ -178,7 +178,7 @@ def _per_column(function, inputs: tuple, outputs: int = 1, **settings):
     for other in frames[1:]:
         if other.shape != first.shape:
             raise InputError(f"inputs must have the same shape; got {first.shape} and {other.shape}")
-    arrays = [f.to_numpy(dtype=np.float64) for f in frames]
+    arrays = [float_values(f) for f in frames]
     cache = active_cache()
     if cache is None:
         results = apply_columns(function, arrays, outputs, **settings)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +30,8 @@ __all__ = ["LookaheadError", "LookaheadReport", "check_signals_causal", "cut_row
 #: verdicts kept by (strategy source digest, parameters): repeated sweeps of the same code pay nothing
 _VERDICTS: dict[tuple[str, str], LookaheadReport] = {}
 _MAX_VERDICTS = 256
+#: each strategy class's source digest, read once (``inspect.getsource`` parses the class's whole module)
+_DIGESTS: weakref.WeakKeyDictionary[type, str | None] = weakref.WeakKeyDictionary()
 #: cut points of a sweep's check: fewer than ``check_lookahead``'s 8, so it adds under 10% to a sweep of 500
 SWEEP_CUTS = 5
 
@@ -144,11 +147,15 @@ def sweep_verdict(target: VectorizedStrategy, market: Market, params: dict, name
 
 
 def _source_digest(cls: type) -> str | None:
-    try:
-        text = inspect.getsource(cls)
-    except (OSError, TypeError):
-        return None
-    return hashlib.sha256(f"{cls.__module__}.{cls.__qualname__}\n{text}".encode()).hexdigest()
+    """The digest of the class's source as it was when first asked (the class object runs that code)."""
+    if cls not in _DIGESTS:
+        try:
+            text = inspect.getsource(cls)
+        except (OSError, TypeError):
+            _DIGESTS[cls] = None
+        else:
+            _DIGESTS[cls] = hashlib.sha256(f"{cls.__module__}.{cls.__qualname__}\n{text}".encode()).hexdigest()
+    return _DIGESTS[cls]
 
 
 def _stamp(time) -> str | None:
