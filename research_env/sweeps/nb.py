@@ -484,41 +484,65 @@ def hold_nb(mk, cfg, sim, ev, out, lo, hi, t):
         return t
     day, close, has_bar, book, symbols = mk.day, mk.close, mk.has_bar, sim.book, sim.symbols
     max_dd = cfg[CfgField.MAX_DRAWDOWN]
-    boundary = BOUNDARIES[Rule.MAX_DRAWDOWN]
     n_book = st.n_book
     cash, equity, day_start = st.cash, st.equity, st.day_start
     peak, low, worst, halt_below, halted = st.peak, st.low, st.worst_dd, st.halt_below, st.halted
+    # a book of one or two symbols (most sweeps) keeps their positions and last prices in locals
+    few = n_book <= 2
+    s0, s1 = book[0] if n_book > 0 else 0, book[1] if n_book > 1 else 0
+    pos0, pos1 = symbols[s0].pos if n_book > 0 else 0.0, symbols[s1].pos if n_book > 1 else 0.0
+    last0, last1 = symbols[s0].last, symbols[s1].last
     for r in range(t, target):
         if r == lo:
             day_start = cfg[CfgField.INITIAL_CASH]
         elif day[r] != day[r - 1]:
             sim.daily[day[r - 1] - sim.day0] = equity
             day_start = equity
-        equity = cash
-        for k in range(n_book):
-            s = book[k]
-            rec = symbols[s]
-            if rec.pos != 0.0:
-                if has_bar[r, s]:
-                    rec.last = close[r, s]
-                equity += rec.pos * rec.last
-        if equity > peak:
-            dd = low / peak - 1.0
-            if dd < worst:
-                worst = dd
-            peak = equity
-            low = equity
-            if not math.isnan(max_dd):
-                halt_below = equity * (1.0 - max_dd)
-        elif breaches_nb(equity, halt_below, boundary):
-            halted = True
-        if equity < low:
-            low = equity
+        if few:
+            equity, last0, last1 = _mark_two_nb(close, has_bar, r, cash, s0, pos0, last0, s1, pos1, last1)
+        else:
+            equity = _mark_book_nb(close, has_bar, book, symbols, n_book, r, cash)
+        peak, low, worst, halt_below, halted = drawdown_step_nb(equity, peak, low, worst, halt_below, halted,
+                                                                max_dd)
         if out.record:
             out.equity[r] = equity
+    if few and n_book > 0:
+        symbols[s0].last = last0
+        if n_book > 1:
+            symbols[s1].last = last1
     st.equity, st.day_start, st.filled = equity, day_start, False
     st.peak, st.low, st.worst_dd, st.halt_below, st.halted = peak, low, worst, halt_below, halted
     return target
+
+
+@njit(cache=True, inline="always")
+def _mark_two_nb(close, has_bar, r, cash, s0, pos0, last0, s1, pos1, last1):
+    """Equity at row ``r`` of a book of up to two symbols held in locals (a zero position adds nothing);
+    returns it with the two last prices."""
+    equity = cash
+    if pos0 != 0.0:
+        if has_bar[r, s0]:
+            last0 = close[r, s0]
+        equity += pos0 * last0
+    if pos1 != 0.0:
+        if has_bar[r, s1]:
+            last1 = close[r, s1]
+        equity += pos1 * last1
+    return equity, last0, last1
+
+
+@njit(cache=True, inline="always")
+def _mark_book_nb(close, has_bar, book, symbols, n_book, r, cash):
+    """Equity at row ``r``: the cash plus each held position at its last price, in book order."""
+    equity = cash
+    for k in range(n_book):
+        s = book[k]
+        rec = symbols[s]
+        if rec.pos != 0.0:
+            if has_bar[r, s]:
+                rec.last = close[r, s]
+            equity += rec.pos * rec.last
+    return equity
 
 
 @njit(cache=True, inline="always")
@@ -609,13 +633,7 @@ def mark_to_close_nb(mk, cfg, sim, out, t):
     unchanged cash, so peak, halt and drawdown cannot change either."""
     st = sim.state[0]
     if st.n_held > 0 or st.filled:
-        equity = st.cash
-        for k in range(st.n_book):
-            rec = sim.symbols[sim.book[k]]
-            if rec.pos != 0.0:
-                if mk.has_bar[t, sim.book[k]]:
-                    rec.last = mk.close[t, sim.book[k]]
-                equity += rec.pos * rec.last
+        equity = _mark_book_nb(mk.close, mk.has_bar, sim.book, sim.symbols, st.n_book, t, st.cash)
         st.equity = equity
         track_drawdown_nb(st, equity, cfg[CfgField.MAX_DRAWDOWN])
     if out.record:
@@ -625,19 +643,27 @@ def mark_to_close_nb(mk, cfg, sim, out, t):
 @njit(cache=True, inline="always")
 def track_drawdown_nb(st, equity, max_dd):
     """Peak, lowest equity since the peak, worst drawdown so far, and rule MAX_DRAWDOWN's halt."""
-    if equity > st.peak:
+    st.peak, st.low, st.worst_dd, st.halt_below, st.halted = drawdown_step_nb(
+        equity, st.peak, st.low, st.worst_dd, st.halt_below, st.halted, max_dd)
+
+
+@njit(cache=True, inline="always")
+def drawdown_step_nb(equity, peak, low, worst, halt_below, halted, max_dd):
+    """``track_drawdown_nb`` on values: returns the new ``(peak, low, worst, halt_below, halted)``."""
+    if equity > peak:
         # the bars since the last peak are settled: their deepest drawdown is the lowest equity's
-        dd = st.low / st.peak - 1.0
-        if dd < st.worst_dd:
-            st.worst_dd = dd
-        st.peak = equity
-        st.low = equity
+        dd = low / peak - 1.0
+        if dd < worst:
+            worst = dd
+        peak = equity
+        low = equity
         if not math.isnan(max_dd):
-            st.halt_below = equity * (1.0 - max_dd)
-    elif breaches_nb(equity, st.halt_below, BOUNDARIES[Rule.MAX_DRAWDOWN]):
-        st.halted = True
-    if equity < st.low:
-        st.low = equity
+            halt_below = equity * (1.0 - max_dd)
+    elif breaches_nb(equity, halt_below, BOUNDARIES[Rule.MAX_DRAWDOWN]):
+        halted = True
+    if equity < low:
+        low = equity
+    return peak, low, worst, halt_below, halted
 
 
 @njit(cache=True, inline="always")
