@@ -32,9 +32,12 @@ The step kernels are inlined into one bar loop, ``run_bars_nb``, compiled
 without reference counting: numba counts references to every array a called
 kernel receives, and at a few calls per bar those atomic counts cost more
 than the simulation itself. The loop allocates nothing; ``simulate_nb``
-allocates and keeps the arrays alive around it. The simulation visits every
-bar while something is held or waiting, and jumps straight to the next signal
-while the portfolio is flat (equity is the cash).
+allocates and keeps the arrays alive around it. The simulation takes every
+step of a bar only while an order waits or a signal can act: while the
+portfolio is flat it jumps straight to the next entry signal (equity is the
+cash), and while it holds with nothing waiting ``hold_nb`` only starts
+sessions and marks the book up to the next signal that can act
+(``next_action_row_nb``: an entry of a flat symbol or an exit of a held one).
 
 All kernels live in this one file on purpose: numba's on-disk cache checks
 only the source file of the function it compiled, so a step kernel in another
