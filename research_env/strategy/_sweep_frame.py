@@ -45,6 +45,15 @@ _REVERSED = {roperator.radd: operator.add, roperator.rsub: operator.sub, roperat
              roperator.rxor: operator.xor}
 
 
+def _operator(name: str, op):
+    """``DataFrame.<name>`` trying ``SweepFrame``'s short path first."""
+    def method(self, other):
+        result = self._short_path(other, op)
+        return getattr(pd.DataFrame, name)(self, other) if result is None else result
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
 class SweepFrame(pd.DataFrame):
     """A ``DataFrame`` whose elementwise operations on numpy numbers/booleans skip pandas' alignment when the
     operands share their axes (see the module's notes); the same values, dtypes and axes as pandas."""
@@ -54,17 +63,46 @@ class SweepFrame(pd.DataFrame):
         return SweepFrame
 
     def _cmp_method(self, other, op):
-        result = self._elementwise(other, op, _COMPARISONS, numbers=True, booleans=True)
+        result = self._short_path(other, op)
         return super()._cmp_method(other, op) if result is None else result
 
     def _arith_method(self, other, op):
-        if _base_op(op) in _LOGICAL:
-            result = self._elementwise(other, op, _LOGICAL, numbers=False, booleans=True)
-        else:
-            result = self._elementwise(_as_python_number(other), op, _ARITHMETIC, numbers=True, booleans=False)
+        result = self._short_path(other, op)
         return super()._arith_method(other, op) if result is None else result
 
     _logical_method = _arith_method
+
+    def _short_path(self, other, op) -> SweepFrame | None:
+        """``op(self, other)`` straight on numpy, or ``None`` when pandas must do it."""
+        base = _base_op(op)
+        if base in _COMPARISONS:
+            return self._elementwise(other, op, _COMPARISONS, numbers=True, booleans=True)
+        if base in _LOGICAL:
+            return self._elementwise(other, op, _LOGICAL, numbers=False, booleans=True)
+        return self._elementwise(_as_python_number(other), op, _ARITHMETIC, numbers=True, booleans=False)
+
+    # the operators themselves, so the short path also skips pandas' operator wrapper
+    __lt__ = _operator("__lt__", operator.lt)
+    __le__ = _operator("__le__", operator.le)
+    __gt__ = _operator("__gt__", operator.gt)
+    __ge__ = _operator("__ge__", operator.ge)
+    __eq__ = _operator("__eq__", operator.eq)
+    __ne__ = _operator("__ne__", operator.ne)
+    __add__ = _operator("__add__", operator.add)
+    __radd__ = _operator("__radd__", roperator.radd)
+    __sub__ = _operator("__sub__", operator.sub)
+    __rsub__ = _operator("__rsub__", roperator.rsub)
+    __mul__ = _operator("__mul__", operator.mul)
+    __rmul__ = _operator("__rmul__", roperator.rmul)
+    __truediv__ = _operator("__truediv__", operator.truediv)
+    __rtruediv__ = _operator("__rtruediv__", roperator.rtruediv)
+    __and__ = _operator("__and__", operator.and_)
+    __rand__ = _operator("__rand__", roperator.rand_)
+    __or__ = _operator("__or__", operator.or_)
+    __ror__ = _operator("__ror__", roperator.ror_)
+    __xor__ = _operator("__xor__", operator.xor)
+    __rxor__ = _operator("__rxor__", roperator.rxor)
+    __hash__ = pd.DataFrame.__hash__
 
     def __invert__(self):
         values = _grid(self)
