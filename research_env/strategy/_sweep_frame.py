@@ -22,6 +22,7 @@ index, an extension dtype, a string) goes to pandas unchanged.
 from __future__ import annotations
 
 import functools
+import inspect
 import operator
 from numbers import Real
 
@@ -147,11 +148,21 @@ class SweepFrame(pd.DataFrame):
         else:
             return None
         with np.errstate(all="ignore"):
-            return self._like(op(left, right), op.__name__)
+            result = self._like(op(left, right), op.__name__)
+        if isinstance(other, SweepFrame) and _results_take_right_attrs():
+            result.__finalize__(other)
+        return result
 
     def _like(self, values: np.ndarray, method: str) -> SweepFrame:
         """``values`` (bars x columns, not copied) as a frame on this one's axes, with its ``attrs`` and flags."""
         return sweep_frame(values, self.index, self.columns).__finalize__(self, method=method)
+
+
+@functools.cache
+def _results_take_right_attrs() -> bool:
+    """Whether this pandas gives an operation between two frames the right frame's ``attrs`` when it has some
+    (pandas 3 does, 2.2 keeps the left one's)."""
+    return "other" in inspect.signature(pd.DataFrame._construct_result).parameters
 
 
 def sweep_frame(values: np.ndarray, index: pd.Index, columns: pd.Index) -> SweepFrame:

@@ -80,6 +80,12 @@ def test_elementwise_with_a_number_either_side_equals_pandas(op, number, name, p
     same(op(number, frame), expected_left)
 
 
+@pytest.mark.parametrize("op", COMPARISONS, ids=lambda op: op.__name__)
+def test_comparisons_between_boolean_frames_equal_pandas(op, pandas_forbidden):
+    (left, right), (plain_left, plain_right) = both("b", "c")
+    same(op(left, right), _pandas(lambda: op(plain_left, plain_right)))
+
+
 @pytest.mark.parametrize("op", [operator.and_, operator.or_, operator.xor], ids=lambda op: op.__name__)
 def test_logical_operators_and_invert_equal_pandas(op, pandas_forbidden):
     (left, right), (plain_left, plain_right) = both("b", "c")
@@ -146,10 +152,13 @@ def test_anything_else_is_pandas_own_answer(case):
     assert_frame_equal(pd.DataFrame(result), expected, check_exact=True)
 
 
-def test_attrs_follow_and_in_place_operators_work():
-    (frame, other), _ = both("f", "g")
-    frame.attrs["note"] = "kept"
-    assert (frame > other).attrs == {"note": "kept"} and (~(frame > 0)).attrs == {"note": "kept"}
+def test_attrs_follow_as_in_pandas_and_in_place_operators_work():
+    (frame, other), (plain, plain_other) = both("f", "g")
+    frame.attrs["note"] = plain.attrs["note"] = "kept"
+    for fast, reference in ((frame > other, plain > plain_other), (other > frame, plain_other > plain),
+                            (~(frame > 0), ~(plain > 0)), (frame.shift(1), plain.shift(1)), (frame + 1, plain + 1)):
+        assert fast.attrs == reference.attrs
+    assert (~(frame > 0)).attrs == {"note": "kept"}
     before = frame.copy()
     frame *= -1.0
     assert_frame_equal(pd.DataFrame(frame), pd.DataFrame(before) * -1.0, check_exact=True)
