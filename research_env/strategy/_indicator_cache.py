@@ -48,6 +48,8 @@ class IndicatorCache:
         self.computed = 0
         self.reused = 0
         self._entries: OrderedDict[tuple, tuple[list[np.ndarray], list[np.ndarray]]] = OrderedDict()
+        # (function, settings, id(source)) -> (source, its read-only owner, the entry's key): see ``results``
+        self._shortcuts: dict[tuple, tuple[np.ndarray, np.ndarray, tuple]] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -58,20 +60,32 @@ class IndicatorCache:
                 f"computed {self.computed}, reused {self.reused})")
 
     def results(self, function, settings: dict, inputs: list[np.ndarray],
-                compute: Callable[[], list[np.ndarray]]) -> list[np.ndarray]:
+                compute: Callable[[], list[np.ndarray]], source: np.ndarray | None = None) -> list[np.ndarray]:
         """``compute()`` (``function`` with ``settings`` over ``inputs``), stored read-only, or the stored arrays of
-        an earlier call with the same function, settings and unchanging inputs."""
+        an earlier call with the same function, settings and unchanging inputs.
+
+        ``source``: an array object the one input is always the same view of (a frame's block, whose transpose
+        the input is); a repeated call with the same source then finds its entry without working out the
+        input's place in memory (about 2 of a hit's 5 microseconds).
+        """
+        shortcut = (function, tuple(settings.items()), id(source)) if source is not None and len(inputs) == 1 \
+            else None
+        if shortcut is not None:
+            known = self._shortcuts.get(shortcut)
+            if known is not None and not known[1].flags.writeable:
+                found = self._reuse(known[2])
+                if found is not None:
+                    return found
         marks = [input_mark(values) for values in inputs]
         if any(mark is None for mark in marks):
             self.computed += 1
             return compute()
         key = (function, tuple(sorted(settings.items())), tuple(place for place, _ in marks))
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-                self.reused += 1
-                return entry[0]
+        if shortcut is not None:
+            self._shortcuts[shortcut] = (source, marks[0][1], key)
+        found = self._reuse(key)
+        if found is not None:
+            return found
         arrays = compute()
         for values in arrays:
             values.flags.writeable = False
@@ -79,10 +93,20 @@ class IndicatorCache:
         self._store(key, arrays, [owner for _, owner in marks])
         return arrays
 
+    def _reuse(self, key: tuple) -> list[np.ndarray] | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            self.reused += 1
+            return entry[0]
+
     def clear(self) -> None:
         """Drop every stored result."""
         with self._lock:
             self._entries.clear()
+            self._shortcuts.clear()
             self.nbytes = 0
 
     def _store(self, key: tuple, arrays: list[np.ndarray], owners: list[np.ndarray]) -> None:

@@ -31,19 +31,23 @@ import pandas as pd
 from pandas.api.extensions import no_default
 from pandas.core import roperator
 
-__all__ = ["SweepFrame", "float_values", "sweep_frame"]
+__all__ = ["SweepFrame", "float_block", "float_values", "sweep_frame"]
 
 _NUMBERS = (np.dtype(np.float64), np.dtype(np.int64))
 _BOOLEAN = np.dtype(np.bool_)
 
 
-_COMPARISONS = frozenset({operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne})
-_ARITHMETIC = frozenset({operator.add, operator.sub, operator.mul, operator.truediv})
-_LOGICAL = frozenset({operator.and_, operator.or_, operator.xor})
-#: pandas' reversed operators (``1 - frame`` is ``rsub(frame, 1)``) and the operator each reverses
-_REVERSED = {roperator.radd: operator.add, roperator.rsub: operator.sub, roperator.rmul: operator.mul,
-             roperator.rtruediv: operator.truediv, roperator.rand_: operator.and_, roperator.ror_: operator.or_,
-             roperator.rxor: operator.xor}
+# what each operator takes, as ``(numbers, booleans, arithmetic)``: comparisons take numbers or booleans,
+# ``& | ^`` booleans, ``+ - * /`` numbers (and only arithmetic can raise numpy's floating-point warnings, which
+# pandas silences); pandas' reversed operators (``1 - frame`` is ``rsub(frame, 1)``) take what theirs take
+_COMPARISON, _LOGICAL, _ARITHMETIC = (True, True, False), (False, True, False), (True, False, True)
+_TAKES = {
+    **dict.fromkeys((operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne), _COMPARISON),
+    **dict.fromkeys((operator.and_, operator.or_, operator.xor, roperator.rand_, roperator.ror_, roperator.rxor),
+                    _LOGICAL),
+    **dict.fromkeys((operator.add, operator.sub, operator.mul, operator.truediv, roperator.radd, roperator.rsub,
+                     roperator.rmul, roperator.rtruediv), _ARITHMETIC),
+}
 
 
 def _operator(name: str, op):
@@ -75,12 +79,12 @@ class SweepFrame(pd.DataFrame):
 
     def _short_path(self, other, op) -> SweepFrame | None:
         """``op(self, other)`` straight on numpy, or ``None`` when pandas must do it."""
-        base = _base_op(op)
-        if base in _COMPARISONS:
-            return self._elementwise(other, op, _COMPARISONS, numbers=True, booleans=True)
-        if base in _LOGICAL:
-            return self._elementwise(other, op, _LOGICAL, numbers=False, booleans=True)
-        return self._elementwise(_as_python_number(other), op, _ARITHMETIC, numbers=True, booleans=False)
+        takes = _TAKES.get(op)
+        if takes is None:
+            return None
+        numbers, booleans, arithmetic = takes
+        return self._elementwise(_as_python_number(other) if arithmetic else other, op, numbers, booleans,
+                                 arithmetic)
 
     # the operators themselves, so the short path also skips pandas' operator wrapper
     __lt__ = _operator("__lt__", operator.lt)
@@ -128,10 +132,8 @@ class SweepFrame(pd.DataFrame):
             return self._like(values.copy(order="K"), "fillna")
         return self._like(np.where(np.isnan(values), _as_python_number(value), values), "fillna")
 
-    def _elementwise(self, other, op, ops: frozenset, numbers: bool, booleans: bool) -> SweepFrame | None:
+    def _elementwise(self, other, op, numbers: bool, booleans: bool, arithmetic: bool) -> SweepFrame | None:
         """``op(self, other)`` on the numpy values, or ``None`` when pandas must do it."""
-        if _base_op(op) not in ops:
-            return None
         left = _grid(self)
         if left is None or not _allowed(left.dtype, numbers, booleans):
             return None
@@ -147,8 +149,12 @@ class SweepFrame(pd.DataFrame):
             right = other
         else:
             return None
-        with np.errstate(all="ignore"):
-            result = self._like(op(left, right), op.__name__)
+        if arithmetic:
+            with np.errstate(all="ignore"):
+                values = op(left, right)
+        else:
+            values = op(left, right)
+        result = self._like(values, op.__name__)
         if isinstance(other, SweepFrame) and _results_take_right_attrs():
             result.__finalize__(other)
         return result
@@ -180,28 +186,34 @@ def _block_builder():
     when this pandas lacks the parts or builds differently (checked once against the constructor)."""
     try:
         from pandas._libs.internals import BlockPlacement
-        from pandas.core.internals.blocks import new_block_2d
+        from pandas.core.internals.blocks import get_block_type, new_block_2d
         from pandas.core.internals.managers import BlockManager
 
+        # the block class pandas picks for each dtype the short path makes (and needs no value coercion for)
+        classes = {dtype: get_block_type(dtype) for dtype in (*_NUMBERS, _BOOLEAN)}
+        placements = functools.cache(lambda width: BlockPlacement(slice(0, width)))
+
         def build(values, index, columns):
-            block = new_block_2d(values.T, BlockPlacement(slice(0, values.shape[1])))
+            placement = placements(values.shape[1])
+            block_class = classes.get(values.dtype)
+            block = (new_block_2d(values.T, placement) if block_class is None
+                     else block_class(values.T, ndim=2, placement=placement))
             manager = BlockManager((block,), [columns, index], verify_integrity=False)
             return SweepFrame._from_mgr(manager, manager.axes)
 
-        values = np.asfortranarray(np.arange(6.0).reshape(3, 2))
         index, columns = pd.RangeIndex(3), pd.Index(["a", "b"])
-        built, reference = build(values, index, columns), SweepFrame(values, index=index, columns=columns, copy=False)
-        same = (type(built) is SweepFrame and built.index is index and built.columns is columns
-                and built.dtypes.equals(reference.dtypes) and built.equals(reference)
-                and np.shares_memory(built.to_numpy(), values))
+        same = True
+        for values in (np.arange(6.0), np.arange(6), np.arange(6) % 4 == 1):
+            values = np.asfortranarray(values.reshape(3, 2))
+            built = build(values, index, columns)
+            reference = SweepFrame(values, index=index, columns=columns, copy=False)
+            same = (same and type(built) is SweepFrame and built.index is index and built.columns is columns
+                    and type(built._mgr.blocks[0]) is type(reference._mgr.blocks[0])
+                    and built.dtypes.equals(reference.dtypes) and built.equals(reference)
+                    and np.shares_memory(built.to_numpy(), values))
     except Exception:  # noqa: BLE001 - any failure means: use the public constructor
         return None
     return build if same else None
-
-
-def _base_op(op):
-    """The operator behind one of pandas' reversed operators (``radd`` -> ``add``)."""
-    return _REVERSED.get(op, op)
 
 
 def float_values(frame: pd.DataFrame) -> np.ndarray:
@@ -212,10 +224,24 @@ def float_values(frame: pd.DataFrame) -> np.ndarray:
     return values
 
 
+def float_block(frame: pd.DataFrame) -> np.ndarray | None:
+    """The array object holding the frame's values when they are one float64 block (``float_values`` is then
+    its transpose), else ``None``: the same object for as long as the frame keeps its data."""
+    block = _block_values(frame)
+    return block if block is not None and block.dtype == _NUMBERS[0] else None
+
+
 def _grid(frame: pd.DataFrame) -> np.ndarray | None:
     """The frame's values as one numpy (rows x columns) array, without a copy, when they are a single block of
     numpy float64, int64 or booleans holding the columns in order (what ``to_numpy()`` would return, at a
     fraction of its cost); ``None`` otherwise (several blocks, extension arrays)."""
+    values = _block_values(frame)
+    return None if values is None else values.T
+
+
+def _block_values(frame: pd.DataFrame) -> np.ndarray | None:
+    """The (columns x rows) array of the frame's single numpy float64/int64/bool block when it holds the columns
+    in order, else ``None``."""
     blocks = frame._mgr.blocks
     if len(blocks) != 1:
         return None
@@ -226,7 +252,7 @@ def _grid(frame: pd.DataFrame) -> np.ndarray | None:
     places = block.mgr_locs
     if not places.is_slice_like or places.as_slice != slice(0, values.shape[0], 1):
         return None
-    return values.T
+    return values
 
 
 def _allowed(dtype: np.dtype, numbers: bool, booleans: bool) -> bool:

@@ -27,7 +27,7 @@ import talib
 
 from ..errors import InputError
 from ._indicator_cache import active_cache, indicator_cache
-from ._sweep_frame import SweepFrame, float_values, sweep_frame
+from ._sweep_frame import SweepFrame, float_block, float_values, sweep_frame
 
 __all__ = [
     "BollingerReversion",
@@ -178,13 +178,14 @@ def _per_column(function, inputs: tuple, outputs: int = 1, **settings):
     for other in frames[1:]:
         if other.shape != first.shape:
             raise InputError(f"inputs must have the same shape; got {first.shape} and {other.shape}")
-    arrays = [float_values(f) for f in frames]
     cache = active_cache()
     if cache is None:
-        results = apply_columns(function, arrays, outputs, **settings)
+        results = apply_columns(function, [float_values(f) for f in frames], outputs, **settings)
     else:
+        source = float_block(first) if len(frames) == 1 else None
+        arrays = [source.T] if source is not None else [float_values(f) for f in frames]
         results = cache.results(function, {"outputs": outputs, **settings}, arrays,
-                                lambda: apply_columns(function, arrays, outputs, **settings))
+                                lambda: apply_columns(function, arrays, outputs, **settings), source=source)
     wrapped = tuple(_wrap(out, inputs[0]) for out in results)
     return wrapped if outputs > 1 else wrapped[0]
 

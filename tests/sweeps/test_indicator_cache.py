@@ -94,6 +94,38 @@ def test_an_in_place_edit_of_a_cached_result_raises_and_changes_nothing(edit):
     assert (fast.shift(1) > fast).to_numpy().dtype == np.bool_
 
 
+def test_a_frame_made_writable_again_after_its_first_call_is_computed_afresh():
+    prices = frozen_closes()
+    owner = prices.to_numpy().base
+    while owner.base is not None:
+        owner = owner.base
+    with indicator_cache() as cache:
+        first = sma(prices, 5)
+        sma(prices, 5)
+        assert (cache.computed, cache.reused) == (1, 1)
+        owner.flags.writeable = True  # the array under the frame is open to edits again, and edited
+        owner[50, 0] = 1_000.0
+        second = sma(prices, 5)
+        assert (cache.computed, cache.reused) == (2, 1)
+    assert first.iloc[50, 0] != second.iloc[50, 0]
+    np.testing.assert_array_equal(second["A"].to_numpy(), talib.SMA(prices["A"].to_numpy(), timeperiod=5))
+
+
+def test_the_same_frame_with_other_settings_or_another_frame_finds_its_own_entry():
+    prices = frozen_closes()
+    other = frozen(prices.to_numpy()[::-1], prices.index)
+    with indicator_cache() as cache:
+        results = [sma(prices, 5), sma(prices, 6), sma(other, 5), ema(prices, 5), sma(prices, 5), sma(other, 5)]
+        assert (cache.computed, cache.reused, len(cache)) == (4, 2, 4)
+    for result, (frame, function, period) in zip(results, [(prices, talib.SMA, 5), (prices, talib.SMA, 6),
+                                                            (other, talib.SMA, 5), (prices, talib.EMA, 5),
+                                                            (prices, talib.SMA, 5), (other, talib.SMA, 5)],
+                                                 strict=True):
+        for column in ("A", "B"):
+            np.testing.assert_array_equal(result[column].to_numpy(),
+                                          function(frame[column].to_numpy(), timeperiod=period))
+
+
 def test_the_byte_budget_bounds_the_cache_and_drops_the_least_recently_used():
     prices = frozen_closes()
     one = prices.to_numpy().nbytes
