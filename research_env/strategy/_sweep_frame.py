@@ -31,7 +31,7 @@ import pandas as pd
 from pandas.api.extensions import no_default
 from pandas.core import roperator
 
-__all__ = ["SweepFrame", "float_block", "float_values", "sweep_frame"]
+__all__ = ["SweepFrame", "float_block", "float_values", "grid_values", "sweep_frame"]
 
 _NUMBERS = (np.dtype(np.float64), np.dtype(np.int64))
 _BOOLEAN = np.dtype(np.bool_)
@@ -110,14 +110,14 @@ class SweepFrame(pd.DataFrame):
     __hash__ = pd.DataFrame.__hash__
 
     def __invert__(self):
-        values = _grid(self)
+        values = grid_values(self)
         if values is None or values.dtype != _BOOLEAN or not self.size:
             return super().__invert__()
         return self._like(~values, "__invert__")
 
     def shift(self, periods=1, freq=None, axis=0, fill_value=no_default, suffix=None):
         """``DataFrame.shift``; along the rows without ``freq`` it moves the numpy values directly."""
-        values = _grid(self) if freq is None and suffix is None and axis in (0, "index", "rows") else None
+        values = grid_values(self) if freq is None and suffix is None and axis in (0, "index", "rows") else None
         fill = _shift_fill(values, fill_value) if values is not None and _whole(periods) else None
         if fill is None:
             return super().shift(periods=periods, freq=freq, axis=axis, fill_value=fill_value, suffix=suffix)
@@ -125,7 +125,7 @@ class SweepFrame(pd.DataFrame):
 
     def fillna(self, value=None, **options):
         """``DataFrame.fillna``; a number filling numpy floats (or booleans, which hold no NaN) is done directly."""
-        values = _grid(self) if not options and _real(value) else None
+        values = grid_values(self) if not options and _real(value) else None
         if values is None or (values.dtype != _BOOLEAN and (values.dtype.kind != "f" or isinstance(value, bool))):
             return super().fillna(value, **options)
         if values.dtype == _BOOLEAN:
@@ -134,13 +134,13 @@ class SweepFrame(pd.DataFrame):
 
     def _elementwise(self, other, op, numbers: bool, booleans: bool, arithmetic: bool) -> SweepFrame | None:
         """``op(self, other)`` on the numpy values, or ``None`` when pandas must do it."""
-        left = _grid(self)
+        left = grid_values(self)
         if left is None or not _allowed(left.dtype, numbers, booleans):
             return None
         if isinstance(other, SweepFrame):
             if other.index is not self.index or other.columns is not self.columns:
                 return None
-            right = _grid(other)
+            right = grid_values(other)
             if right is None or not _allowed(right.dtype, numbers, booleans):
                 return None
             if (left.dtype == _BOOLEAN) != (right.dtype == _BOOLEAN):
@@ -218,7 +218,7 @@ def _block_builder():
 
 def float_values(frame: pd.DataFrame) -> np.ndarray:
     """``frame.to_numpy(dtype=np.float64)``, the frame's own block (no copy) when it is one of float64."""
-    values = _grid(frame)
+    values = grid_values(frame)
     if values is None or values.dtype != _NUMBERS[0]:
         return frame.to_numpy(dtype=np.float64)
     return values
@@ -231,7 +231,7 @@ def float_block(frame: pd.DataFrame) -> np.ndarray | None:
     return block if block is not None and block.dtype == _NUMBERS[0] else None
 
 
-def _grid(frame: pd.DataFrame) -> np.ndarray | None:
+def grid_values(frame: pd.DataFrame) -> np.ndarray | None:
     """The frame's values as one numpy (rows x columns) array, without a copy, when they are a single block of
     numpy float64, int64 or booleans holding the columns in order (what ``to_numpy()`` would return, at a
     fraction of its cost); ``None`` otherwise (several blocks, extension arrays)."""

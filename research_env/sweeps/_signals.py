@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..strategy._sweep_frame import sweep_frame
+from ..strategy._sweep_frame import grid_values, sweep_frame
 from ._errors import SignalError
 from ._market import Market
 
@@ -129,7 +129,9 @@ def _as_is(frame, prices: pd.DataFrame) -> np.ndarray | None:
         return None
     if not (frame.columns is prices.columns or frame.columns.equals(prices.columns)):
         return None
-    values = frame.to_numpy()
+    values = grid_values(frame)
+    if values is None:
+        values = frame.to_numpy()
     return values if values.dtype == np.bool_ else None
 
 

@@ -203,11 +203,21 @@ class VectorizedRunner:
                   hi: int) -> None:
         """One combination's metrics, denial counts, status and daily returns into row ``k`` of ``outputs``
         (``simulate_nb``, the kernel ``sweep_signals_nb`` runs per combination)."""
-        entries, exits = self._single_matrices()
-        _place(signals, entries, exits, 0)
         out = Outputs(False, _NO_EQUITY, _NO_FILLS, _NO_DENIALS, np.zeros(2, dtype=np.int64), outputs.metrics[k],
                       outputs.counts[k], outputs.returns[k])
-        outputs.status[k] = nb.simulate_nb(self.market.arrays, self.cfg, _arrays_source(entries, exits), lo, hi, out)
+        outputs.status[k] = nb.simulate_nb(self.market.arrays, self.cfg, self._signal_source(signals), lo, hi, out)
+
+    def _signal_source(self, signals: tuple[np.ndarray, np.ndarray]) -> SignalInputs:
+        """``signals`` as the kernel reads them: the arrays themselves when they already have the layout it is
+        compiled for (Fortran-ordered booleans, one column per market column; numba would type an array that is
+        also C-ordered, as one row is, as another layout), else copied into that layout."""
+        shape = (self.market.n_bars, self.market.width)
+        if all(a.shape == shape and a.dtype == np.bool_ and a.flags.f_contiguous and not a.flags.c_contiguous
+               for a in signals):
+            return _arrays_source(*signals)
+        entries, exits = self._single_matrices()
+        _place(signals, entries, exits, 0)
+        return _arrays_source(entries, exits)
 
     def _single_matrices(self) -> tuple[np.ndarray, np.ndarray]:
         if self._single is None:
@@ -239,9 +249,7 @@ class VectorizedRunner:
             signals = SignalInputs(fused.source, _NO_SIGNALS, _NO_SIGNALS, 0, fused.series, fused.cols[0],
                                    fused.levels[0], fused.warmup[0])
         else:
-            entries, exits = self._single_matrices()
-            _place(self.signals(params), entries, exits, 0)
-            signals = _arrays_source(entries, exits)
+            signals = self._signal_source(self.signals(params))
         equity = np.full(m.n_bars, np.nan)
         size = max(hi - lo, 0) * m.width + 1
         fills = np.empty(size, dtype=FILL_DT)

@@ -23,7 +23,8 @@ rows of the engine's risk table (``engine/risk.py``), in its order, with its
 one comparison (``breaches``, compiled here as ``breaches_nb``) and its rule
 codes. Float operations follow the engine's order so the numbers agree to the
 last bit where the engine is deterministic. The signals come from
-``signal_events_nb`` (``array_events_nb``, ``cross_events_nb`` or ``level_events_nb``); the metrics
+``signal_events_nb`` (``cross_events_nb`` or ``level_events_nb``, or the signal arrays read in
+place through ``next_signal_row_nb``); the metrics
 of ``engine/metrics.py`` are computed by ``return_metrics_nb``,
 ``benchmark_metrics_nb`` and ``trade_metrics_nb``; sums use numpy's pairwise
 summation.
@@ -76,11 +77,12 @@ from .enums import (
 )
 
 __all__ = [
-    "array_events_nb",
     "benchmark_metrics_nb",
+    "count_signals_nb",
     "cross_events_nb",
     "level_events_nb",
     "metrics_nb",
+    "next_signal_row_nb",
     "pairwise_sum_nb",
     "return_metrics_nb",
     "signal_events_nb",
@@ -208,29 +210,42 @@ def _cross_state(fast, slow):
     return 0
 
 
+@njit(cache=True, inline="always")
+def next_signal_row_nb(values, present, r, hi):
+    """The first row from ``r`` below ``hi`` where both ``values`` and ``present`` (boolean columns) are true, or
+    ``hi``. Most bars signal nothing: the column is read eight bars at a time, and closer where a word is not
+    zero."""
+    words = (hi - r) // 8 if hi > r else 0
+    if words > 0:
+        packed = values[r:r + 8 * words].view(np.uint64)
+        for w in range(words):
+            if packed[w] != 0:
+                for q in range(r + 8 * w, r + 8 * w + 8):
+                    if values[q] and present[q]:
+                        return q
+        r += 8 * words
+    for q in range(r, hi):
+        if values[q] and present[q]:
+            return q
+    return max(hi, r)
+
+
+_BYTE_ONES = np.uint64(0x0101010101010101)
+
+
 @njit(cache=True)
-def array_events_nb(has_bar, lo, hi, entries, exits, col, s, rows, flags):
-    """Bars of ``[lo, hi)`` where signal column ``col`` (of symbol ``s``) enters or exits; returns their count."""
-    go_in, go_out, present = entries[:, col], exits[:, col], has_bar[:, s]
-    # most bars signal nothing: read both columns eight bars at a time and look closer where a word is not zero
+def count_signals_nb(values, present, lo, hi):
+    """How many rows of ``[lo, hi)`` have both ``values`` and ``present`` (boolean columns) true: eight rows at a
+    time, each byte 0 or 1, their sum the top byte of the word times ``0x0101...01``."""
     words = (hi - lo) // 8 if hi > lo else 0
     n = 0
     if words > 0:
-        in_words = go_in[lo:lo + 8 * words].view(np.uint64)
-        out_words = go_out[lo:lo + 8 * words].view(np.uint64)
+        signal_words = values[lo:lo + 8 * words].view(np.uint64)
+        present_words = present[lo:lo + 8 * words].view(np.uint64)
         for w in range(words):
-            if in_words[w] | out_words[w]:
-                n = _array_events_between(go_in, go_out, present, lo + 8 * w, lo + 8 * w + 8, rows, flags, n)
-    return _array_events_between(go_in, go_out, present, lo + 8 * words, max(hi, lo), rows, flags, n)
-
-
-@njit(cache=True, inline="always")
-def _array_events_between(go_in, go_out, present, start, stop, rows, flags, n):
-    """``array_events_nb`` over rows ``[start, stop)``, appending after the ``n`` events found so far."""
-    for t in range(start, stop):
-        if (go_in[t] | go_out[t]) and present[t]:
-            rows[n] = t
-            flags[n] = (1 if go_in[t] else 0) + (2 if go_out[t] else 0)
+            n += np.int64(((signal_words[w] & present_words[w]) * _BYTE_ONES) >> np.uint64(56))
+    for t in range(lo + 8 * words, hi):
+        if values[t] and present[t]:
             n += 1
     return n
 
@@ -312,11 +327,19 @@ def _same_state_until(fast_ma, slow_ma, t, hi, prev, guide, warm):
 
 
 class SignalEvents(NamedTuple):
-    """Each symbol's signal bars: ``rows[s, :count[s]]`` and their ``flags`` (1 entry, 2 exit, 3 both)."""
+    """Each symbol's signal bars: ``rows[s, :count[s]]`` and their ``flags`` (1 entry, 2 exit, 3 both); or, with
+    ``direct``, the signal columns ``entries``/``exits[:, col0 + s]`` themselves (read where the simulation
+    looks, so a combination's tens of thousands of signal bars are never listed). ``max_trades``: one more
+    than the entry signals, the most round trips the combination can open."""
 
     rows: np.ndarray
     flags: np.ndarray
     count: np.ndarray
+    direct: bool
+    entries: np.ndarray
+    exits: np.ndarray
+    col0: int
+    max_trades: int
 
 
 @njit(cache=True)
@@ -361,24 +384,30 @@ def _level(series, cols, levels, col, level, t, n_sym, s):
 
 @njit(cache=True)
 def signal_events_nb(has_bar, lo, hi, sig):
-    """Each symbol's signal bars in ``[lo, hi)`` (``SignalEvents``)."""
+    """Each symbol's signal bars in ``[lo, hi)`` (``SignalEvents``): listed for a fused rule, read in place from
+    signal arrays."""
     n_sym = has_bar.shape[1]
-    rows = np.empty((n_sym, max(hi - lo, 1)), dtype=np.int64)
-    flags = np.empty((n_sym, max(hi - lo, 1)), dtype=np.int8)
+    direct = sig.source == SignalSource.ARRAYS
+    size = 1 if direct else max(hi - lo, 1)
+    rows = np.empty((n_sym, size), dtype=np.int64)
+    flags = np.empty((n_sym, size), dtype=np.int8)
     count = np.zeros(n_sym, dtype=np.int64)
     source, series, cols, warmup = sig.source, sig.series, sig.cols, sig.warmup
+    max_trades = 1
     for s in range(n_sym):
-        if source == SignalSource.ARRAYS:
-            count[s] = array_events_nb(has_bar, lo, hi, sig.entries, sig.exits, sig.combo * n_sym + s, s, rows[s],
-                                       flags[s])
-        elif source == SignalSource.CROSS_GUIDE or source == SignalSource.CROSS_STRICT:
+        if direct:
+            max_trades += count_signals_nb(sig.entries[:, sig.combo * n_sym + s], has_bar[:, s], lo, hi)
+            continue
+        if source == SignalSource.CROSS_GUIDE or source == SignalSource.CROSS_STRICT:
             count[s] = cross_events_nb(has_bar, lo, hi, series, cols[FusedCol.FAST] * n_sym + s,
                                        cols[FusedCol.SLOW] * n_sym + s, warmup, source == SignalSource.CROSS_GUIDE,
                                        s, rows[s], flags[s])
         else:
             count[s] = level_events_nb(has_bar, lo, hi, series, cols, sig.levels, warmup,
                                        source == SignalSource.LEVELS_INCLUSIVE, s, rows[s], flags[s])
-    return SignalEvents(rows, flags, count)
+        for k in range(count[s]):
+            max_trades += flags[s, k] & 1
+    return SignalEvents(rows, flags, count, direct, sig.entries, sig.exits, sig.combo * n_sym, max_trades)
 
 
 # --- one combination: the state the steps share ---------------------------------------------------------------
@@ -413,13 +442,10 @@ def new_simulation_nb(mk, cfg, lo, hi, ev):
     symbols = np.zeros(n_sym, dtype=SYMBOL_DT)
     for s in range(n_sym):
         symbols[s].last = np.nan
-    max_trades = 1
-    for s in range(n_sym):
-        for k in range(ev.count[s]):
-            max_trades += ev.flags[s, k] & 1
+        symbols[s].next_event = lo if ev.direct else 0  # a row of the signal columns, or an index into the list
     day0 = mk.day[lo] if hi > lo else 0
     n_days = mk.day[hi - 1] - day0 + 1 if hi > lo else 0
-    return Simulation(state, symbols, np.empty(n_sym, dtype=np.int64), np.full((len(TradeF), max_trades), np.nan),
+    return Simulation(state, symbols, np.empty(n_sym, dtype=np.int64), np.full((len(TradeF), ev.max_trades), np.nan),
                       np.empty(n_days), day0)
 
 
@@ -427,25 +453,36 @@ def new_simulation_nb(mk, cfg, lo, hi, ev):
 
 
 @njit(cache=True, inline="always")
-def next_action_row_nb(sim, ev, hi):
+def next_action_row_nb(mk, sim, ev, hi):
     """With nothing waiting and no fill possible: the row of the next signal that can act (an entry of a flat
     symbol, an exit of a held one), or ``hi``. Every signal before it acts on nothing (``submit_signals_nb``
     would only pass it), so each symbol's ``next_event`` moves past them; ``act_event`` keeps each symbol's
-    search, so no signal is looked at twice while its position stays."""
+    search, so no signal is looked at twice while its position stays. With ``ev.direct`` both count rows of
+    the signal columns instead of listed events."""
     n_sym = sim.symbols.shape[0]
     target = hi
     for s in range(n_sym):
         rec = sim.symbols[s]
         want = 2 if rec.pos != 0.0 else 1
-        k = rec.act_event if rec.act_want == want and rec.act_event >= rec.next_event else rec.next_event
-        while k < ev.count[s] and not ev.flags[s, k] & want:
-            k += 1
+        if rec.act_want == want and rec.act_event >= rec.next_event:
+            k = rec.act_event
+        elif ev.direct:
+            signals = ev.exits if want == 2 else ev.entries
+            k = next_signal_row_nb(signals[:, ev.col0 + s], mk.has_bar[:, s], rec.next_event, hi)
+        else:
+            k = rec.next_event
+            while k < ev.count[s] and not ev.flags[s, k] & want:
+                k += 1
         rec.act_event = k
         rec.act_want = want
-        if k < ev.count[s] and ev.rows[s, k] < target:
-            target = ev.rows[s, k]
+        row = k if ev.direct else (ev.rows[s, k] if k < ev.count[s] else hi)
+        if row < target:
+            target = row
     for s in range(n_sym):
         rec = sim.symbols[s]
+        if ev.direct:
+            rec.next_event = max(rec.next_event, target)
+            continue
         k = rec.next_event
         while k < ev.count[s] and ev.rows[s, k] < target:
             k += 1
@@ -459,7 +496,7 @@ def skip_flat_nb(mk, sim, ev, out, lo, hi, t):
     filling the sessions and equity rows passed over. Returns the new row."""
     st = sim.state[0]
     day = mk.day
-    target = next_action_row_nb(sim, ev, hi)
+    target = next_action_row_nb(mk, sim, ev, hi)
     if target <= t:
         return t
     new_day = t > lo and day[t] != day[t - 1]
@@ -482,7 +519,7 @@ def hold_nb(mk, cfg, sim, ev, out, lo, hi, t):
     the drawdown record kept in locals, the same arithmetic in the same order). Returns the next signal's row
     (or ``hi``)."""
     st = sim.state[0]
-    target = next_action_row_nb(sim, ev, hi)
+    target = next_action_row_nb(mk, sim, ev, hi)
     if target <= t:
         return t
     day, close, has_bar, book, symbols = mk.day, mk.close, mk.has_bar, sim.book, sim.symbols
@@ -677,13 +714,20 @@ def submit_signals_nb(mk, cfg, sim, ev, out, t):
             continue
         rec = sim.symbols[s]
         k = rec.next_event
-        if k >= ev.count[s] or ev.rows[s, k] != t:
-            continue
-        rec.next_event = k + 1
+        if ev.direct:
+            flag = (1 if ev.entries[t, ev.col0 + s] else 0) + (2 if ev.exits[t, ev.col0 + s] else 0)
+            if flag == 0:
+                continue
+            rec.next_event = t + 1
+        else:
+            if k >= ev.count[s] or ev.rows[s, k] != t:
+                continue
+            flag = ev.flags[s, k]
+            rec.next_event = k + 1
         if rec.pos != 0.0:
-            if ev.flags[s, k] & 2:
+            if flag & 2:
                 submit_order_nb(mk, cfg, sim, out, s, t, -1)
-        elif ev.flags[s, k] & 1:
+        elif flag & 1:
             submit_order_nb(mk, cfg, sim, out, s, t, 1)
 
 

@@ -1,8 +1,8 @@
 """The kernels' signal events against plain-Python readings of their rules, bar by bar.
 
-``array_events_nb`` reads its columns eight bars at a time and ``cross_events_nb`` passes over bars that
-repeat the previous comparison; both must give exactly the events of the one-bar-at-a-time rule, at any
-window ``[lo, hi)``, with rows without a bar, NaN averages and ties.
+``next_signal_row_nb`` reads signal columns eight bars at a time and ``cross_events_nb`` passes over bars
+that repeat the previous comparison; both must give exactly what the one-bar-at-a-time reading gives, from
+any row and at any window ``[lo, hi)``, with rows without a bar, NaN averages and ties.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ import math
 import numpy as np
 import pytest
 
-from research_env.sweeps.nb import array_events_nb, cross_events_nb
+from research_env.sweeps.nb import count_signals_nb, cross_events_nb, next_signal_row_nb
 
 
-def array_events(has_bar, lo, hi, entries, exits, col, s):
-    """Bars of ``[lo, hi)`` where symbol ``s`` has a bar and column ``col`` enters or exits."""
-    return [(t, int(entries[t, col]) + 2 * int(exits[t, col])) for t in range(lo, hi)
-            if has_bar[t, s] and (entries[t, col] or exits[t, col])]
+def next_signal_row(values, present, r, hi):
+    """The first row from ``r`` below ``hi`` with a signal and a bar, or ``hi``."""
+    return next((q for q in range(r, hi) if values[q] and present[q]), hi)
 
 
 def cross_events(has_bar, lo, hi, ma, fast, slow, warmup, guide, s):
@@ -64,16 +63,17 @@ def windows(rng, n):
 
 
 @pytest.mark.parametrize("bars", [1, 7, 8, 9, 63, 400])
-@pytest.mark.parametrize("density", [0.0, 0.01, 0.1, 0.6])
-def test_array_events_equal_the_bar_by_bar_reading(bars, density):
+@pytest.mark.parametrize("density", [0.0, 0.01, 0.1, 0.6, 1.0])
+def test_the_next_signal_row_equals_the_bar_by_bar_reading(bars, density):
     rng = np.random.default_rng(bars * 100 + int(density * 10))
-    has_bar = np.asfortranarray(rng.random((bars, 2)) < 0.9)
-    entries = np.asfortranarray(rng.random((bars, 6)) < density)
-    exits = np.asfortranarray(rng.random((bars, 6)) < density)
-    for lo, hi in windows(rng, bars):
+    has_bar = np.asfortranarray(rng.random((bars, 2)) < (0.9 if density < 1 else 1.0))
+    signals = np.asfortranarray(rng.random((bars, 6)) < density)
+    for _, hi in windows(rng, bars):
         for col, s in ((0, 0), (3, 1), (5, 1)):
-            expected = array_events(has_bar, lo, hi, entries, exits, col, s)
-            assert found(array_events_nb, has_bar, lo, hi, entries, exits, col, s) == expected
+            values, present = signals[:, col], has_bar[:, s]
+            for r in range(hi + 1):
+                assert next_signal_row_nb(values, present, r, hi) == next_signal_row(values, present, r, hi)
+                assert count_signals_nb(values, present, r, hi) == int(np.sum(values[r:hi] & present[r:hi]))
 
 
 @pytest.mark.parametrize("guide", [False, True], ids=["strict", "guide"])
