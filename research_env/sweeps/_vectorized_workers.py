@@ -108,7 +108,11 @@ class ForkedWorkers:
         return min(failures) if failures else None
 
     def close(self, stop: bool = False) -> None:
-        """Let the children end (``stop``: end them now) and reap them."""
+        """Let the children end without waiting for them (their results are in already; multiprocessing reaps
+        them at its next process start, ``active_children()`` or exit), or with ``stop`` end and reap them now.
+
+        A child's end takes the system a few milliseconds (its copied pages are freed), which the caller need
+        not wait for."""
         for process, link in self._links:
             if stop:
                 process.kill()
@@ -116,8 +120,9 @@ class ForkedWorkers:
                 with contextlib.suppress(OSError):
                     link.send(None)
             link.close()
-        for process, _ in self._links:
-            process.join()
+        if stop:
+            for process, _ in self._links:
+                process.join()
         self._links = []
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import multiprocessing
 import os
+import time
 
 import pytest
 
@@ -63,6 +65,21 @@ def test_two_workers_give_the_serial_rows_in_the_serial_order(tmp_path):
     assert not a & b and a | b == set(range(4, 73))
     for first, stop in parts(1, 70, 2):
         assert set(grid["period"][first:stop]) <= a or set(grid["period"][first:stop]) <= b
+
+
+def test_the_workers_end_by_themselves_after_the_sweep_and_are_reaped(tmp_path):
+    before = set(multiprocessing.active_children())
+    sweep(WritesItsProcess(tmp_path / "calls.log"), ["AAA", "BBB"], "2021-01-01", "2021-12-01", "1d",
+          {"period": list(range(3, 13))}, data=FRAMES, config=CONFIG, max_workers=2)
+    workers = set(processes_of(tmp_path / "calls.log")) - {os.getpid()}
+    assert len(workers) == 2
+    deadline = time.monotonic() + 30
+    while set(multiprocessing.active_children()) - before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not set(multiprocessing.active_children()) - before  # ended, and reaped: no zombie left
+    for pid in workers:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 def test_a_small_sweep_stays_in_this_process_unless_workers_are_asked_for(tmp_path):
