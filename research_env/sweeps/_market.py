@@ -22,7 +22,8 @@ class Market:
 
     ``prices``/``volumes`` are the DataFrames ``generate_signals`` receives
     (NaN where a symbol has no bar); ``day`` numbers the New York sessions
-    of ``days``; ``bench_close`` is the benchmark's close per session (NaN
+    of ``days``, and ``session_end[d]`` is the row after session ``d``'s
+    last bar; ``bench_close`` is the benchmark's close per session (NaN
     where it has none, empty without a benchmark).
     """
 
@@ -36,6 +37,7 @@ class Market:
     has_bar: np.ndarray
     times: np.ndarray
     day: np.ndarray
+    session_end: np.ndarray
     days: np.ndarray
     tod: np.ndarray
     bench_close: np.ndarray
@@ -48,7 +50,8 @@ class Market:
     @property
     def arrays(self) -> MarketArrays:
         """The arrays the kernels read."""
-        return MarketArrays(self.open, self.close, self.has_bar, self.times, self.day, self.tod, self.bench_close)
+        return MarketArrays(self.open, self.close, self.has_bar, self.times, self.day, self.session_end, self.tod,
+                            self.bench_close)
 
     @property
     def width(self) -> int:
@@ -108,7 +111,8 @@ def market_arrays(bars: BarData, symbols: list[str], bench: pd.Series | None = N
     else:
         bench_close = np.empty(0)
     return Market(symbols=list(symbols), index=index, has_bar=has_bar, times=np.ascontiguousarray(stamps),
-                  day=day.astype(np.int64), days=days, tod=np.ascontiguousarray(tod), bench_close=bench_close,
+                  day=day.astype(np.int64), session_end=np.searchsorted(day, np.arange(len(days)), side="right"),
+                  days=days, tod=np.ascontiguousarray(tod), bench_close=bench_close,
                   bench_note=bench_note, **fields)
 
 

@@ -177,6 +177,7 @@ class MarketArrays(NamedTuple):
     has_bar: np.ndarray
     times: np.ndarray
     day: np.ndarray
+    session_end: np.ndarray
     tod: np.ndarray
     bench_close: np.ndarray
 

@@ -532,20 +532,25 @@ def hold_nb(mk, cfg, sim, ev, out, lo, hi, t):
     s0, s1 = book[0] if n_book > 0 else 0, book[1] if n_book > 1 else 0
     pos0, pos1 = symbols[s0].pos if n_book > 0 else 0.0, symbols[s1].pos if n_book > 1 else 0.0
     last0, last1 = symbols[s0].last, symbols[s1].last
-    for r in range(t, target):
+    r = t
+    while r < target:
         if r == lo:
             day_start = cfg[CfgField.INITIAL_CASH]
         elif day[r] != day[r - 1]:
             sim.daily[day[r - 1] - sim.day0] = equity
             day_start = equity
-        if few:
-            equity, last0, last1 = _mark_two_nb(close, has_bar, r, cash, s0, pos0, last0, s1, pos1, last1)
-        else:
-            equity = _mark_book_nb(close, has_bar, book, symbols, n_book, r, cash)
-        peak, low, worst, halt_below, halted = drawdown_step_nb(equity, peak, low, worst, halt_below, halted,
-                                                                max_dd)
-        if out.record:
-            out.equity[r] = equity
+        # the rest of this session's bars start nothing: no session number is read for them
+        stop = min(target, mk.session_end[day[r]])
+        for q in range(r, stop):
+            if few:
+                equity, last0, last1 = _mark_two_nb(close, has_bar, q, cash, s0, pos0, last0, s1, pos1, last1)
+            else:
+                equity = _mark_book_nb(close, has_bar, book, symbols, n_book, q, cash)
+            peak, low, worst, halt_below, halted = drawdown_step_nb(equity, peak, low, worst, halt_below, halted,
+                                                                    max_dd)
+            if out.record:
+                out.equity[q] = equity
+        r = stop
     if few and n_book > 0:
         symbols[s0].last = last0
         if n_book > 1:
@@ -983,7 +988,8 @@ def simulate_nb(mk, cfg, sig, lo, hi, out):
     """Simulate one parameter combination over rows ``[lo, hi)``; return its status bits.
 
     ``mk`` is the market (``MarketArrays``): ``open``/``close``/``has_bar`` (bars, symbols); ``times`` bar close
-    times (int64 ns UTC); ``day`` the dense session number of each bar; ``tod`` New York time of day in
+    times (int64 ns UTC); ``day`` the dense session number of each bar and ``session_end`` the row after each
+    session's last bar; ``tod`` New York time of day in
     microseconds (read only when the trading-hours rule is on); ``bench_close`` the benchmark close per session
     number (empty: no benchmark). ``cfg`` is the float vector of ``CfgField``. ``sig`` (``SignalInputs``) says
     where entries and exits come from (``signal_events_nb``). ``out`` (``Outputs``) takes the metrics (NaN for
