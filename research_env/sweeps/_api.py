@@ -38,6 +38,9 @@ from .result import SweepResult, WalkForwardResult, metric_row, rank_key
 
 __all__ = ["sweep", "vectorized_backtest", "walk_forward"]
 
+#: each rule code's name in result rows' ``denials``
+_RULE_NAMES = tuple(str(rule) for rule in RULES)
+
 Progress = Callable[[int, int], None]
 _MODES = ("auto", "vectorized", "bar")
 
@@ -141,7 +144,8 @@ def sweep(
         verdict = _lookahead_verdict(job, market) if kind == "vectorized" and lookahead else None
         keep = keep_returns if keep_returns is not None else _small(len(job.combos), market.sessions(0, market.n_bars))
         metrics, counts, status, returns = runner.run(job.combos, progress=progress, keep_returns=keep)
-        rows = [metric_row(c, metrics[i], _denials(counts[i])) for i, c in enumerate(job.combos)]
+        rows = [metric_row(c, m, _denials(k)) for c, m, k in zip(job.combos, metrics.tolist(), counts.tolist(),
+                                                                 strict=True)]
         note = market.bench_note
         job.warnings.extend(_status_notes(status, job.combos))
     else:
@@ -245,7 +249,8 @@ def walk_forward(
             for n, (a, b, c, d) in enumerate(windows):
                 lo, hi = market.rows(a, b)
                 metrics, counts, _, _ = runner.run(job.combos, lo, hi, progress=tick(n * (len(job.combos) + 1)))
-                rows = [metric_row(p, metrics[i], _denials(counts[i])) for i, p in enumerate(job.combos)]
+                rows = [metric_row(p, m, _denials(k)) for p, m, k in zip(job.combos, metrics.tolist(),
+                                                                         counts.tolist(), strict=True)]
                 best = sorted(rows, key=key)[0]
                 lo, hi = market.rows(c, d)
                 oos_metrics, oos_counts, _, _ = runner.run([best["params"]], lo, hi)
@@ -524,8 +529,8 @@ def _bounds(days: np.ndarray, first: int, stop: int) -> tuple[pd.Timestamp, pd.T
 # --- results -----------------------------------------------------------------------------------------------
 
 
-def _denials(counts: np.ndarray) -> dict[str, int]:
-    return {str(RULES[k]): int(v) for k, v in enumerate(counts) if v}
+def _denials(counts: np.ndarray | list) -> dict[str, int]:
+    return {_RULE_NAMES[k]: int(v) for k, v in enumerate(counts) if v}
 
 
 def _status_notes(status: np.ndarray, combos: list[dict]) -> list[str]:

@@ -24,6 +24,7 @@ __all__ = ["METRIC_NAMES", "SweepResult", "WalkForwardResult", "rank_key"]
 #: the per-combination metrics, in ``Metrics`` field order (without the benchmark note)
 METRIC_NAMES = tuple(k for k in LABELS if k != "benchmark_note")
 _INTS = {"total_trades", "trading_days"}
+_WHOLE = tuple(name in _INTS for name in METRIC_NAMES)
 #: metrics where smaller is better when ranking (none by default: drawdowns and losses are negative numbers)
 _MINIMIZE: frozenset[str] = frozenset()
 
@@ -329,15 +330,19 @@ class WalkForwardResult:
         return json.dumps(self.to_dict(), **kwargs)
 
 
-def metric_row(params: dict, values: np.ndarray | dict, denials: dict[str, int]) -> dict:
-    """One result row from kernel output (a metrics vector, NaN = undefined) or a ``Metrics.to_dict()``."""
+def metric_row(params: dict, values: np.ndarray | list | dict, denials: dict[str, int]) -> dict:
+    """One result row from kernel output (a metrics vector or its ``tolist()``, NaN = undefined) or a
+    ``Metrics.to_dict()``."""
     row: dict = {"params": dict(params)}
-    values = [values[name] for name in METRIC_NAMES] if isinstance(values, dict) else values.tolist()
-    for name, value in zip(METRIC_NAMES, values, strict=True):
+    if isinstance(values, dict):
+        values = [values[name] for name in METRIC_NAMES]
+    elif isinstance(values, np.ndarray):
+        values = values.tolist()
+    for name, whole, value in zip(METRIC_NAMES, _WHOLE, values, strict=True):
         if value is None or value != value:
             row[name] = None
         else:
-            row[name] = int(value) if name in _INTS else float(value)
+            row[name] = int(value) if whole else float(value)
     row["denials"] = {k: int(v) for k, v in denials.items() if v}
     return row
 
