@@ -37,6 +37,10 @@ __all__ = [
 
 #: The kernelspec the package installs (``share/jupyter/kernels/research-env``); it preloads the extension.
 KERNEL_NAME = "research-env"
+#: Starts of a notebook's kernel before a run gives up: Jupyter picks a kernel's ports before the kernel binds
+#: them, so of two kernels started at the same moment one can find its port taken and die before it answers
+_KERNEL_STARTS = 3
+_DIED_STARTING = "Kernel died before replying to kernel_info"
 
 
 class NotebookRunError(InputError, RuntimeError):
@@ -156,11 +160,17 @@ def run_notebook(notebook, parameters: dict | None = None, output=None, *, kerne
     started = time.monotonic()
     try:
         with _batch_environment():
-            papermill.execute_notebook(
-                str(source), str(out), parameters=parameters, kernel_name=kernel_name,
-                cwd=str(cwd or source.resolve().parent), progress_bar=False, log_output=False,
-                execution_timeout=timeout, kernel_manager_class=_quiet_kernel_manager(),
-            )
+            for start in range(1, _KERNEL_STARTS + 1):
+                try:
+                    papermill.execute_notebook(
+                        str(source), str(out), parameters=parameters, kernel_name=kernel_name,
+                        cwd=str(cwd or source.resolve().parent), progress_bar=False, log_output=False,
+                        execution_timeout=timeout, kernel_manager_class=_quiet_kernel_manager(),
+                    )
+                    break
+                except RuntimeError as e:  # no cell ran yet: start a new kernel, on new ports
+                    if str(e) != _DIED_STARTING or start == _KERNEL_STARTS:
+                        raise
     except PapermillExecutionError as e:
         export_html(out, html)
         first_line = (e.source or "").strip().splitlines()[0] if (e.source or "").strip() else ""
@@ -185,6 +195,15 @@ def run_notebook(notebook, parameters: dict | None = None, output=None, *, kerne
             f"The partial notebook is {out} (HTML: {html})",
             notebook=source, output=out, html=html, cell_index=cell.index if cell else None,
             ename="DeadKernelError", evalue=str(e),
+        ) from e
+    except RuntimeError as e:
+        if str(e) != _DIED_STARTING:
+            raise
+        raise NotebookRunError(
+            f"{source}: the `{kernel_name}` kernel died while starting, {_KERNEL_STARTS} times, before any cell ran; "
+            f"check that it starts on its own (`jupyter console --kernel {kernel_name}`) and that the machine has "
+            "free memory and local ports",
+            notebook=source, output=out, html=None, cell_index=None, ename="DeadKernelError", evalue=str(e),
         ) from e
     except NoSuchKernel as e:
         raise NotebookRunError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import datetime
@@ -199,3 +200,44 @@ def test_a_kernel_that_dies_mid_cell_keeps_the_partial_notebook_and_names_the_ce
     book = nbformat.read(str(error.output), as_version=4)
     assert book.metadata.research_env == {"partial": True, "status": "failed", "reason": "the kernel died",
                                           "cell_index": 2}
+
+
+def dies_starting(tmp_path, monkeypatch, times: int) -> tuple[str, Path]:
+    """A kernelspec ``dies-starting`` (on ``JUPYTER_PATH``) whose first ``times`` starts exit at once, as a kernel
+    that finds its port taken does; later starts run the ordinary Python kernel. Returns its name and the file
+    counting its starts."""
+    starts = tmp_path / "starts.txt"
+    script = tmp_path / "kernel_start.py"
+    script.write_text(
+        "import os, sys\n"
+        f"starts = {str(starts)!r}\n"
+        "with open(starts, 'a') as out:\n"
+        "    out.write('start\\n')\n"
+        f"if open(starts).read().count('start') <= {times}:\n"
+        "    sys.exit(1)\n"
+        "os.execv(sys.executable, [sys.executable, '-m', 'ipykernel_launcher', '-f', sys.argv[1]])\n")
+    spec = tmp_path / "jupyter" / "kernels" / "dies-starting"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({"argv": [sys.executable, str(script), "{connection_file}"],
+                                                  "display_name": "dies starting", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return "dies-starting", starts
+
+
+def test_a_kernel_that_dies_while_starting_is_started_again(tmp_path, monkeypatch):
+    name, starts = dies_starting(tmp_path, monkeypatch, times=2)
+    source = write_notebook(tmp_path / "nb.ipynb", "print(6 * 7)")
+    done = run_notebook(source, output=tmp_path / "out", kernel_name=name, now=NOW)
+    assert "42" in read_outputs(done.output) and done.html.is_file()
+    assert starts.read_text().count("start") == 3
+
+
+def test_a_kernel_that_never_starts_is_named_with_how_to_check_it(tmp_path, monkeypatch):
+    name, starts = dies_starting(tmp_path, monkeypatch, times=10)
+    source = write_notebook(tmp_path / "nb.ipynb", "print(6 * 7)")
+    with pytest.raises(NotebookRunError, match=r"the `dies-starting` kernel died while starting, 3 times, before any "
+                                               r"cell ran; check that it starts on its own \(`jupyter console "
+                                               r"--kernel dies-starting`\)") as caught:
+        run_notebook(source, output=tmp_path / "out", kernel_name=name, now=NOW)
+    assert caught.value.ename == "DeadKernelError" and caught.value.cell_index is None
+    assert starts.read_text().count("start") == 3
