@@ -218,10 +218,8 @@ def _block_builder():
 
 def float_values(frame: pd.DataFrame) -> np.ndarray:
     """``frame.to_numpy(dtype=np.float64)``, the frame's own block (no copy) when it is one of float64."""
-    values = grid_values(frame)
-    if values is None or values.dtype != _NUMBERS[0]:
-        return frame.to_numpy(dtype=np.float64)
-    return values
+    block = float_block(frame)
+    return frame.to_numpy(dtype=np.float64) if block is None else block.T
 
 
 def float_block(frame: pd.DataFrame) -> np.ndarray | None:
