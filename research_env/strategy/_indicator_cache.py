@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -39,7 +40,8 @@ _ACTIVE: ContextVar[IndicatorCache | None] = ContextVar("research_env_indicator_
 class IndicatorCache:
     """Indicator results by function, settings and inputs; past ``max_bytes`` the least recently used go.
 
-    ``computed`` counts the results computed, ``reused`` those handed out again.
+    ``computed`` counts the results computed, ``reused`` those handed out again, ``compute_seconds`` is the time
+    spent computing them.
     """
 
     def __init__(self, max_bytes: int = DEFAULT_CACHE_BYTES):
@@ -47,6 +49,7 @@ class IndicatorCache:
         self.nbytes = 0
         self.computed = 0
         self.reused = 0
+        self.compute_seconds = 0.0
         self._entries: OrderedDict[tuple, tuple[list[np.ndarray], list[np.ndarray]]] = OrderedDict()
         # (function, settings, id(source)) -> (source, its read-only owner, the entry's key): see ``results``
         self._shortcuts: dict[tuple, tuple[np.ndarray, np.ndarray, tuple]] = {}
@@ -78,19 +81,24 @@ class IndicatorCache:
                     return found
         marks = [input_mark(values) for values in inputs]
         if any(mark is None for mark in marks):
-            self.computed += 1
-            return compute()
+            return self._compute(compute)
         key = (function, tuple(sorted(settings.items())), tuple(place for place, _ in marks))
         if shortcut is not None:
             self._shortcuts[shortcut] = (source, marks[0][1], key)
         found = self._reuse(key)
         if found is not None:
             return found
-        arrays = compute()
+        arrays = self._compute(compute)
         for values in arrays:
             values.flags.writeable = False
-        self.computed += 1
         self._store(key, arrays, [owner for _, owner in marks])
+        return arrays
+
+    def _compute(self, compute: Callable[[], list[np.ndarray]]) -> list[np.ndarray]:
+        started = time.perf_counter()
+        arrays = compute()
+        self.compute_seconds += time.perf_counter() - started
+        self.computed += 1
         return arrays
 
     def _reuse(self, key: tuple) -> list[np.ndarray] | None:

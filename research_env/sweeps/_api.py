@@ -98,9 +98,11 @@ def sweep(
     ``best``. Bar-by-bar sweeps run on local processes (``max_workers``), on
     ``executor`` (any ``concurrent.futures.Executor``) or on a
     ``dask.distributed`` ``client``. A vectorized strategy without a fused
-    rule has its indicator helpers memoised for the sweep and its
-    combinations spread over up to ``max_workers`` forked local processes
-    (by default one per core, when they take long enough to pay for it).
+    rule has its indicator helpers memoised for the sweep and its kernels
+    run on one thread per core beside ``generate_signals``, or its
+    combinations spread over forked local processes (``max_workers`` of
+    them when given, by default one per core when ``generate_signals`` is
+    slow enough to pay for it; ``max_workers=1``: all on this thread).
     Such a sweep first checks its first combination for look-ahead (signals
     that change when later bars are taken away: ``check_lookahead``) and stops
     with a ``LookaheadError`` naming the first changed signal; ``lookahead=False``

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import functools
 import time
 from collections.abc import Callable
@@ -9,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..strategy._indicator_cache import indicator_cache
+from ..strategy._indicator_cache import active_cache, indicator_cache
 from ..strategy.vectorized import VectorizedStrategy
 from . import nb
 from ._errors import SignalError
@@ -35,21 +37,19 @@ __all__ = ["VectorizedRunner"]
 Progress = Callable[[int, int], None]
 
 #: combinations simulated per kernel call on the generic path
-BATCH = 64
+BATCH = 16
 #: the most memory one batch of signals takes (entries and exits together)
-BATCH_BYTES = 64 * 2**20
-#: forking workers pays off once the combinations after the first are expected to take this long (seconds)
-PARALLEL_FROM_SECONDS = 0.2
+BATCH_BYTES = 16 * 2**20
+#: what forking the workers costs, in seconds (starting them, and their first writes to memory they share with
+#: this process)
+FORK_SECONDS = 0.02
 # placeholders for the kernel arguments a signal source does not use: 2 x 2 so they are Fortran-ordered only
 _NO_SERIES = np.zeros((2, 2), order="F")
 _NO_SIGNALS = np.zeros((2, 2), dtype=np.bool_, order="F")
 _NO_WARMUP = np.zeros(2, dtype=np.int64)
 _NO_COLS = np.full(N_FUSED_COLS, -1, dtype=np.int64)
 _NO_LEVELS = np.full(N_FUSED_LEVELS, np.nan)
-# the records a metrics-only simulation does not keep
-_NO_EQUITY = np.empty(0)
-_NO_FILLS = np.empty(0, dtype=FILL_DT)
-_NO_DENIALS = np.empty(0, dtype=DENIAL_DT)
+# the daily returns a recorded run does not keep
 _NO_RETURNS = np.empty(0, dtype=np.float32)
 
 
@@ -59,10 +59,12 @@ class VectorizedRunner:
     With a usable ``strategy.fused`` rule every distinct moving average is
     computed once and all combinations run in one fused kernel; otherwise
     ``generate_signals`` is called per combination, its indicator helpers
-    memoised for the run, and the signals are simulated here in batches by
-    ``sweep_signals_nb``, or, when the work pays for it, combination by
-    combination by ``simulate_nb`` on up to ``max_workers`` forked processes
-    (the same numbers in the same order).
+    memoised for the run, and the signals are simulated in batches by
+    ``sweep_signals_nb`` on one thread per core while this thread builds the
+    next batches; or combination by combination by the same kernel on forked
+    processes, when ``max_workers`` asks for them or ``generate_signals`` is
+    slow enough for them to pay. ``max_workers=1`` runs everything on this
+    thread. Every way gives the same numbers in the same order.
     """
 
     def __init__(self, strategy: VectorizedStrategy, market: Market, cfg: np.ndarray, *, fused: bool = True,
@@ -124,43 +126,98 @@ class VectorizedRunner:
         return fused_inputs(self.strategy.fused, params, m.close[:, :len(m.symbols)], m.width)
 
     def _run_signals(self, combos: list[dict], lo: int, hi: int, progress: Progress | None, days: int):
-        """``generate_signals`` per combination, its indicator helpers memoised; the first combination runs here
-        and its time tells whether the others are worth spreading over forked processes."""
+        """``generate_signals`` per combination, its indicator helpers memoised: on ``max_workers`` forked processes
+        when more than one is asked for, else here, the kernels on threads beside it (``_run_here``)."""
+        n = len(combos)
+        forks = self.max_workers is not None and self.max_workers > 1 and n >= 3 and can_fork()
+        auto = self.max_workers is None and can_fork()
+        out = _outputs(n, days, shared=forks or auto)
         with indicator_cache():
-            started = time.perf_counter()
-            first = self.signals(combos[0])
-            processes = self._processes(len(combos), time.perf_counter() - started)
-            if processes > 1:
-                return self._run_on_workers(combos, first, lo, hi, processes, progress, days)
-            return self._run_batches(combos, first, lo, hi, progress, days)
+            if forks:
+                self._simulate(0, self.signals(combos[0]), out, lo, hi)
+                return self._run_on_workers(combos, 1, out, lo, hi, min(self.max_workers, n - 1), progress)
+            return self._run_here(combos, out, lo, hi, progress, may_fork=auto)
 
-    def _run_batches(self, combos: list[dict], first, lo: int, hi: int, progress: Progress | None, days: int):
-        """Here: batches of signal matrices, each simulated in one call of ``sweep_signals_nb`` (on every core)."""
+    def _run_here(self, combos: list[dict], out: RunOutputs, lo: int, hi: int, progress: Progress | None,
+                  may_fork: bool):
+        """Batches of signal matrices, each simulated in one call of ``sweep_signals_nb``. The first batch runs
+        here and times both halves of the work; the others have their kernels run on one thread per core while
+        this thread builds the next batches (the kernels release the GIL), or, with ``may_fork`` and a
+        ``generate_signals`` slow enough for it to pay (``_forks_pay``), go to forked processes."""
         m = self.market
-        out = _outputs(len(combos), days)
-        size = self._batch_size(len(combos))
-        entries = np.zeros((m.n_bars, size * m.width), dtype=np.bool_, order="F")
-        exits = np.zeros_like(entries, order="F")
-        _place(first, entries, exits, 0)
-        for a in range(0, len(combos), size):
-            b = min(a + size, len(combos))
-            for k in range(max(a, 1), b):
-                _place(self.signals(combos[k]), entries, exits, (k - a) * m.width)
-            used = (b - a) * m.width
-            out.metrics[a:b], out.counts[a:b], out.status[a:b] = nb.sweep_signals_nb(
-                m.arrays, self.cfg, lo, hi, entries[:, :used], exits[:, :used], _NO_SERIES, out.returns[a:b])
-            if progress is not None:
-                progress(b, len(combos))
+        n = len(combos)
+        size = self._batch_size(n)
+        first = _SignalBatch(m.n_bars, size * m.width)
+        cache = active_cache()
+        started, computing = time.perf_counter(), cache.compute_seconds
+        self._fill(first, combos, 0, min(size, n))
+        built, computing = time.perf_counter(), cache.compute_seconds - computing
+        self._kernel(first, out, 0, min(size, n), lo, hi)
+        simulated = time.perf_counter()
+        if progress is not None:
+            progress(min(size, n), n)
+        if size >= n:
+            return out
+        threads = 1 if self.max_workers == 1 else local_workers(None)
+        # per combination, leaving out the indicators computed (each is computed once per sweep)
+        build, kernel = (built - started - computing) / size, (simulated - built) / size
+        if may_fork and _forks_pay(n - size, build, kernel, threads):
+            return self._run_on_workers(combos, size, out, lo, hi, min(threads, n - size), progress)
+        if threads == 1:
+            for a in range(size, n, size):
+                b = min(a + size, n)
+                self._fill(first, combos, a, b)
+                self._kernel(first, out, a, b, lo, hi)
+                if progress is not None:
+                    progress(b, n)
+            return out
+        return self._run_on_threads(combos, size, out, lo, hi, threads, progress, first)
+
+    def _run_on_threads(self, combos: list[dict], size: int, out: RunOutputs, lo: int, hi: int, threads: int,
+                        progress: Progress | None, first: _SignalBatch):
+        """Combinations ``[size, n)``: this thread builds each batch, ``threads`` threads simulate them (at most one
+        batch per thread in flight, each with its own signal matrices)."""
+        n = len(combos)
+        free = [first] + [_SignalBatch(*first.entries.shape) for _ in range(threads)]
+        running: collections.deque = collections.deque()
+        with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="research-env-kernel") as pool:
+            for a in range(size, n, size):
+                b = min(a + size, n)
+                if not free:
+                    free.append(self._finished(running.popleft(), n, progress))
+                batch = free.pop()
+                self._fill(batch, combos, a, b)
+                running.append((pool.submit(self._kernel, batch, out, a, b, lo, hi), batch, b))
+            while running:
+                self._finished(running.popleft(), n, progress)
         return out
 
-    def _run_on_workers(self, combos: list[dict], first, lo: int, hi: int, processes: int,
-                        progress: Progress | None, days: int):
-        """On ``processes`` forked workers: each runs ``generate_signals`` and ``simulate_nb`` for the combinations
-        it is sent and writes their rows into shared memory (this process keeps the first combination)."""
-        outputs = _outputs(len(combos), days, shared=True)
+    @staticmethod
+    def _finished(job, n: int, progress: Progress | None) -> _SignalBatch:
+        future, batch, done = job
+        future.result()
+        if progress is not None:
+            progress(done, n)
+        return batch
+
+    def _fill(self, batch: _SignalBatch, combos: list[dict], a: int, b: int) -> None:
+        """The signals of combinations ``[a, b)`` into ``batch``."""
+        for k in range(a, b):
+            _place(self.signals(combos[k]), batch.entries, batch.exits, (k - a) * self.market.width)
+
+    def _kernel(self, batch: _SignalBatch, out: RunOutputs, a: int, b: int, lo: int, hi: int) -> None:
+        """Rows ``[a, b)`` of ``out`` from the batch's signals (``sweep_signals_nb``, which releases the GIL)."""
+        used = (b - a) * self.market.width
+        out.metrics[a:b], out.counts[a:b], out.status[a:b] = nb.sweep_signals_nb(
+            self.market.arrays, self.cfg, lo, hi, batch.entries[:, :used], batch.exits[:, :used], _NO_SERIES,
+            out.returns[a:b])
+
+    def _run_on_workers(self, combos: list[dict], start: int, outputs: RunOutputs, lo: int, hi: int,
+                        processes: int, progress: Progress | None):
+        """Combinations ``[start, n)`` on ``processes`` forked workers: each runs ``generate_signals`` and
+        the kernel for the combinations it is sent and writes their rows into ``outputs`` (shared memory)."""
         simulate = functools.partial(self._simulate, outputs=outputs, lo=lo, hi=hi)
-        simulate(0, first)
-        done = 1
+        done = start
 
         def finished(count: int) -> None:
             nonlocal done
@@ -169,7 +226,7 @@ class VectorizedRunner:
                 progress(done, len(combos))
 
         with ForkedWorkers(functools.partial(self._run_part, combos, simulate), processes) as workers:
-            failed = workers.run(parts(1, len(combos), processes), finished)
+            failed = workers.run(parts(start, len(combos), processes), finished)
         if failed is not None:
             k, message = failed
             self.signals(combos[k])  # again here, so that the error reaches the caller with its traceback
@@ -179,15 +236,6 @@ class VectorizedRunner:
     def _batch_size(self, n_combos: int) -> int:
         per_combination = 2 * self.market.n_bars * self.market.width
         return max(1, min(BATCH, n_combos, BATCH_BYTES // max(per_combination, 1)))
-
-    def _processes(self, n_combos: int, first_seconds: float) -> int:
-        """Processes for the combinations after the first: ``max_workers`` when given, else one per core when the
-        first combination's time says the rest take ``PARALLEL_FROM_SECONDS`` or more; 1 runs them here."""
-        if n_combos < 3 or not can_fork():
-            return 1
-        if self.max_workers is None and first_seconds * (n_combos - 1) < PARALLEL_FROM_SECONDS:
-            return 1
-        return min(local_workers(self.max_workers), n_combos - 1)
 
     def _run_part(self, combos: list[dict], simulate, first: int, stop: int) -> tuple[int, str] | None:
         """A worker's part: ``None``, or the first combination that failed and its message."""
@@ -202,22 +250,27 @@ class VectorizedRunner:
     def _simulate(self, k: int, signals: tuple[np.ndarray, np.ndarray], outputs: RunOutputs, lo: int,
                   hi: int) -> None:
         """One combination's metrics, denial counts, status and daily returns into row ``k`` of ``outputs``
-        (``simulate_nb``, the kernel ``sweep_signals_nb`` runs per combination)."""
-        out = Outputs(False, _NO_EQUITY, _NO_FILLS, _NO_DENIALS, np.zeros(2, dtype=np.int64), outputs.metrics[k],
-                      outputs.counts[k], outputs.returns[k])
-        outputs.status[k] = nb.simulate_nb(self.market.arrays, self.cfg, self._signal_source(signals), lo, hi, out)
+        (``sweep_signals_nb`` on one combination: the kernel every path of a sweep runs, loaded once)."""
+        entries, exits = self._matrices(signals)
+        row = slice(k, k + 1)
+        outputs.metrics[row], outputs.counts[row], outputs.status[row] = nb.sweep_signals_nb(
+            self.market.arrays, self.cfg, lo, hi, entries, exits, _NO_SERIES, outputs.returns[row])
 
     def _signal_source(self, signals: tuple[np.ndarray, np.ndarray]) -> SignalInputs:
-        """``signals`` as the kernel reads them: the arrays themselves when they already have the layout it is
-        compiled for (Fortran-ordered booleans, one column per market column; numba would type an array that is
-        also C-ordered, as one row is, as another layout), else copied into that layout."""
+        """``signals`` as ``simulate_nb`` reads them."""
+        return _arrays_source(*self._matrices(signals))
+
+    def _matrices(self, signals: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """``signals`` in the layout the kernels are compiled for (Fortran-ordered booleans, one column per market
+        column): the arrays themselves when they have it (numba would type an array that is also C-ordered, as
+        one row is, as another layout), else copied into it."""
         shape = (self.market.n_bars, self.market.width)
         if all(a.shape == shape and a.dtype == np.bool_ and a.flags.f_contiguous and not a.flags.c_contiguous
                for a in signals):
-            return _arrays_source(*signals)
+            return signals
         entries, exits = self._single_matrices()
         _place(signals, entries, exits, 0)
-        return _arrays_source(entries, exits)
+        return entries, exits
 
     def _single_matrices(self) -> tuple[np.ndarray, np.ndarray]:
         if self._single is None:
@@ -260,6 +313,25 @@ class VectorizedRunner:
         out = Outputs(True, equity, fills, denials, counts_out, metrics, rule_counts, _NO_RETURNS)
         status = nb.simulate_nb(m.arrays, self.cfg, signals, lo, hi, out)
         return (equity[lo:hi], fills[:counts_out[0]], denials[:counts_out[1]], metrics, rule_counts, int(status))
+
+
+class _SignalBatch:
+    """The signal matrices of one batch: ``entries`` and ``exits`` (bars, combinations x market columns), Fortran
+    ordered as ``sweep_signals_nb`` reads them."""
+
+    def __init__(self, n_bars: int, n_columns: int):
+        self.entries = np.zeros((n_bars, n_columns), dtype=np.bool_, order="F")
+        self.exits = np.zeros((n_bars, n_columns), dtype=np.bool_, order="F")
+
+
+def _forks_pay(rest: int, build_seconds: float, kernel_seconds: float, cores: int) -> bool:
+    """Whether ``rest`` combinations, each taking ``build_seconds`` in ``generate_signals`` and ``kernel_seconds``
+    in the kernel, finish sooner on ``cores`` forked processes (each doing both, after ``FORK_SECONDS``) than here
+    with the kernels on threads (``generate_signals`` holds the GIL, so it runs one call at a time)."""
+    if rest < 2 or cores < 2:
+        return False
+    spread = (build_seconds + kernel_seconds) / cores
+    return rest * (max(build_seconds, spread) - spread) > FORK_SECONDS
 
 
 class RunOutputs(NamedTuple):

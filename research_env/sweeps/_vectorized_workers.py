@@ -1,13 +1,14 @@
 """Combinations of the generic vectorized path run on forked processes, their metrics in shared memory.
 
 Each child runs the strategy's ``generate_signals``, the checks and the
-single-combination kernel ``simulate_nb`` for the parts of the grid it is
-sent, and writes the metrics rows into arrays it shares with the parent. The
-children never use numba's thread pool (``simulate_nb`` is not parallel): a
-pool started in the parent does not survive a fork, and OpenMP, numba's layer
-here, hangs a child that uses it. Children are forked after the first
-combination ran in the parent, so they inherit the strategy, its read-only
-frames and the indicators computed so far, and receive only row numbers.
+kernel ``sweep_signals_nb`` on one combination at a time for the parts of the
+grid it is sent, and writes the metrics rows into arrays it shares with the
+parent. The children never use numba's thread pool (that kernel is not
+parallel): a pool started in the parent does not survive a fork, and OpenMP,
+numba's layer here, hangs a child that uses it. Children are forked after the
+first combination (or batch) ran in the parent, so they inherit the strategy,
+its read-only frames, the indicators computed so far and the loaded kernel,
+and receive only row numbers.
 Parts go out in order, one to each idle child, so a slow part does not hold
 up the others.
 """

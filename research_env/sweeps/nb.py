@@ -1111,9 +1111,10 @@ def trade_metrics_nb(out, trades, n_opened):
 # --- many combinations ---------------------------------------------------------------------------------------
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def sweep_signals_nb(mk, cfg, lo, hi, entries, exits, no_series, returns):
-    """Simulate every combination of precomputed ``entries``/``exits`` (bars, combos x symbols) in parallel.
+    """Simulate every combination of precomputed ``entries``/``exits`` (bars, combos x symbols), one after the
+    other, without holding the GIL (callers run batches on several threads).
 
     ``no_series`` is an unused Fortran-ordered float placeholder for a fused rule's series (so every caller
     compiles ``simulate_nb`` for the same argument types). ``returns`` (combos, sessions) float32 takes each
@@ -1127,7 +1128,7 @@ def sweep_signals_nb(mk, cfg, lo, hi, entries, exits, no_series, returns):
     cols = np.full(N_FUSED_COLS, -1, dtype=np.int64)
     levels = np.full(N_FUSED_LEVELS, np.nan)
     warmup = np.zeros(2, dtype=np.int64)
-    for c in prange(n_combo):
+    for c in range(n_combo):
         sig = SignalInputs(SignalSource.ARRAYS, entries, exits, c, no_series, cols, levels, warmup)
         status[c] = simulate_nb(mk, cfg, sig, lo, hi, _unrecorded(metrics[c], counts[c], returns[c]))
     return metrics, counts, status

@@ -11,7 +11,7 @@ import talib
 from research_env import BacktestConfig
 from research_env.strategy._indicator_cache import active_cache
 from research_env.strategy.vectorized import VectorizedStrategy, apply_columns, bollinger_bands, rsi, sma
-from research_env.sweeps import SignalError, sweep
+from research_env.sweeps import SignalError, _vectorized, sweep
 from tests.sweeps.test_vectorbt import random_bars
 
 SYMBOLS = ["AAPL", "MSFT"]
@@ -92,7 +92,7 @@ class EditsItsInputs(VectorizedStrategy):
         return signals
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [1, 2, None])
 @pytest.mark.parametrize("edit", [
     lambda self, prices: prices.__setitem__("AAA", 1.0),
     lambda self, prices: prices.__imul__(-1.0),
@@ -100,7 +100,8 @@ class EditsItsInputs(VectorizedStrategy):
     lambda self, prices: self.bars.__setitem__("close", None),
     lambda self, prices: (prices["AAA"], prices.iloc.__setitem__((0, 0), 2.0)),  # a live view: pandas copies
 ], ids=["column", "imul", "columns", "bars-entry", "copy-on-write"])
-def test_a_combination_that_changes_its_frames_changes_them_for_itself_only(edit, workers):
+def test_a_combination_that_changes_its_frames_changes_them_for_itself_only(edit, workers, monkeypatch):
+    monkeypatch.setattr(_vectorized, "BATCH", 2)  # by default (None), batches after the first on kernel threads
     grid = {"period": [5, 10, 20, 30, 10, 40]}
     reference = sweep(EditsItsInputs(), ["AAA", "BBB"], "2021-01-01", "2021-12-01", "1d", grid, data=FRAMES,
                       config=CONFIG, max_workers=1).rows
@@ -174,7 +175,7 @@ class LaterBad(VectorizedStrategy):
         return good[0]
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [1, 2, None])
 @pytest.mark.parametrize(("kind", "message"), [
     ("shape", r"generate_signals\(x=3\) returned entries of shape \(299, 2\), but `prices` has shape \(300, 2\)"),
     ("numbers", r"\(x=3\) returned entries column `AAA` of dtype float64; return booleans"),
@@ -184,7 +185,8 @@ class LaterBad(VectorizedStrategy):
     ("raises", r"LaterBad.generate_signals\(x=3\) raised KeyError: 'rsi_period'"),
     ("single", r"generate_signals\(x=3\) must return \(entries, exits\)"),
 ])
-def test_bad_signals_of_a_later_combination_are_named(kind, message, workers):
+def test_bad_signals_of_a_later_combination_are_named(kind, message, workers, monkeypatch):
+    monkeypatch.setattr(_vectorized, "BATCH", 2)  # None: the bad one is built while a kernel thread runs
     with pytest.raises(SignalError, match=message):
         sweep(LaterBad(kind), ["AAA", "BBB"], "2021-01-01", "2021-12-01", "1d", {"x": [1, 2, 4, 3, 5]},
               data=FRAMES, config=CONFIG, max_workers=workers)

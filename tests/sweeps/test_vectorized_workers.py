@@ -1,17 +1,19 @@
-"""The generic vectorized path on forked processes: the serial numbers, in the serial order."""
+"""The generic vectorized path on forked processes and on kernel threads: the serial numbers, in the serial order."""
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
 import os
+import threading
 import time
 
 import pytest
 
 from research_env import BacktestConfig
 from research_env.strategy.vectorized import VectorizedStrategy, rsi, sma
-from research_env.sweeps import SweepError, sweep, walk_forward
+from research_env.sweeps import SweepError, _vectorized, sweep, walk_forward
+from research_env.sweeps._vectorized import VectorizedRunner, _forks_pay
 from research_env.sweeps._vectorized_workers import can_fork, parts
 from tests.sweeps.test_signals import GRID, SPAN, SYMBOLS, SmaRsi
 from tests.sweeps.test_vectorbt import random_bars
@@ -65,6 +67,75 @@ def test_two_workers_give_the_serial_rows_in_the_serial_order(tmp_path):
     assert not a & b and a | b == set(range(4, 73))
     for first, stop in parts(1, 70, 2):
         assert set(grid["period"][first:stop]) <= a or set(grid["period"][first:stop]) <= b
+
+
+def kernel_threads(monkeypatch) -> list[str]:
+    """The names of the threads ``VectorizedRunner._kernel`` runs on, from now on."""
+    names = []
+    kernel = VectorizedRunner._kernel
+
+    def spy(self, *args):
+        names.append(threading.current_thread().name)
+        return kernel(self, *args)
+
+    monkeypatch.setattr(VectorizedRunner, "_kernel", spy)
+    return names
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: no kernel threads")
+def test_by_default_kernels_run_on_threads_beside_generate_signals(tmp_path, monkeypatch):
+    monkeypatch.setattr(_vectorized, "FORK_SECONDS", float("inf"))  # never worth a fork here
+    grid = {"period": list(range(3, 73))}  # 70 combinations: five batches of 16
+    serial = sweep(WritesItsProcess(tmp_path / "serial.log"), ["AAA", "BBB"], "2021-01-01", "2021-12-01", "1d",
+                   grid, data=FRAMES, config=CONFIG, max_workers=1)
+    names, done = kernel_threads(monkeypatch), []
+    threaded = sweep(WritesItsProcess(tmp_path / "threads.log"), ["AAA", "BBB"], "2021-01-01", "2021-12-01", "1d",
+                     grid, data=FRAMES, config=CONFIG, progress=lambda d, t: done.append((d, t)))
+    assert threaded.rows == serial.rows and sum(r["total_trades"] for r in serial.rows) > 100
+    assert list(processes_of(tmp_path / "threads.log")) == [os.getpid()]
+    # the first batch here (it times the work), the other four on the kernel threads; progress in order
+    assert names[0] == threading.current_thread().name and len(names) == 5
+    assert all(name.startswith("research-env-kernel") for name in names[1:])
+    assert [d for d, _ in done] == [16, 32, 48, 64, 70] and done[-1] == (70, 70)
+
+
+def test_max_workers_one_keeps_every_kernel_on_this_thread(tmp_path, monkeypatch):
+    names = kernel_threads(monkeypatch)
+    sweep(WritesItsProcess(tmp_path / "calls.log"), ["AAA", "BBB"], "2021-01-01", "2021-12-01", "1d",
+          {"period": list(range(3, 40))}, data=FRAMES, config=CONFIG, max_workers=1)
+    assert names == [threading.current_thread().name] * 3
+
+
+class Slow(WritesItsProcess):
+    """``WritesItsProcess`` taking 5 ms a call: far longer than its kernel."""
+
+    def generate_signals(self, prices, volumes, **params):
+        time.sleep(0.005)
+        return super().generate_signals(prices, volumes, **params)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: no workers")
+def test_by_default_a_slow_generate_signals_spreads_over_forked_workers(tmp_path):
+    grid = {"period": list(range(3, 43))}  # 40: 24 after the first batch, 120 ms of calls
+    serial = sweep(Slow(tmp_path / "serial.log"), ["AAA", "BBB"], "2021-01-01", "2021-12-01", "1d", grid,
+                   data=FRAMES, config=CONFIG, max_workers=1)
+    parallel = sweep(Slow(tmp_path / "parallel.log"), ["AAA", "BBB"], "2021-01-01", "2021-12-01", "1d", grid,
+                     data=FRAMES, config=CONFIG)
+    assert parallel.rows == serial.rows
+    workers = processes_of(tmp_path / "parallel.log")
+    assert workers.pop(os.getpid()) == set(range(3, 19))  # the first batch, here
+    assert len(workers) == min(os.cpu_count(), 24) and set().union(*workers.values()) == set(range(19, 43))
+
+
+@pytest.mark.parametrize(("rest", "build", "kernel", "cores", "pays"), [
+    (484, 250e-6, 55e-6, 2, True),  # generate_signals bound: threads take 121 ms, two processes 74 ms + 20
+    (484, 190e-6, 185e-6, 2, False),  # balanced: the threads overlap the kernels; a fork saves 1 ms of 92
+    (100, 250e-6, 55e-6, 2, False),  # 10 ms saved: less than the fork costs
+    (484, 250e-6, 55e-6, 1, False),
+    (1, 1.0, 0.0, 2, False),
+])
+def test_forks_pay_when_their_time_saved_exceeds_what_forking_costs(rest, build, kernel, cores, pays):
+    assert _forks_pay(rest, build, kernel, cores) is pays
 
 
 def test_the_workers_end_by_themselves_after_the_sweep_and_are_reaped(tmp_path):
