@@ -156,12 +156,20 @@ class SweepFrame(pd.DataFrame):
             values = op(left, right)
         result = self._like(values, op.__name__)
         if isinstance(other, SweepFrame) and _results_take_right_attrs():
-            result.__finalize__(other)
+            _carry(result, other, None)
         return result
 
     def _like(self, values: np.ndarray, method: str) -> SweepFrame:
         """``values`` (bars x columns, not copied) as a frame on this one's axes, with its ``attrs`` and flags."""
-        return sweep_frame(values, self.index, self.columns).__finalize__(self, method=method)
+        return _carry(sweep_frame(values, self.index, self.columns), self, method)
+
+
+def _carry(result: SweepFrame, source: SweepFrame, method: str | None) -> SweepFrame:
+    """``result.__finalize__(source, method)``, skipped when ``source`` has nothing to pass on (no ``attrs``,
+    the default flags: what a new frame has), which is most of the time."""
+    if source.attrs or not source.flags.allows_duplicate_labels:
+        result.__finalize__(source, method=method)
+    return result
 
 
 @functools.cache

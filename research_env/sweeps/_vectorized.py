@@ -76,6 +76,7 @@ class VectorizedRunner:
         self.max_workers = max_workers
         self._inputs: SweepInputs | None = None
         self._single: tuple[np.ndarray, np.ndarray] | None = None
+        self._fused_for: tuple[list[dict], list[dict] | None] | None = None
 
     def inputs(self) -> SweepInputs:
         """The frames ``generate_signals`` receives, built on first use (the fused path needs none); the strategy
@@ -91,8 +92,11 @@ class VectorizedRunner:
 
     def fused_params(self, combos: list[dict]) -> list[dict] | None:
         """Each combination's parameters of the strategy's fused rule when the sweep can run it fused (see
-        ``fused_parameters``), else ``None``: ``generate_signals`` runs."""
-        return fused_parameters(self.strategy, combos) if self.use_fused else None
+        ``fused_parameters``), else ``None``: ``generate_signals`` runs. Worked out once per list of combinations
+        (a sweep asks before its run and in it)."""
+        if self._fused_for is None or self._fused_for[0] is not combos:
+            self._fused_for = (combos, fused_parameters(self.strategy, combos) if self.use_fused else None)
+        return self._fused_for[1]
 
     # --- many combinations ------------------------------------------------
     def run(self, combos: list[dict], lo: int = 0, hi: int | None = None, progress: Progress | None = None,

@@ -168,6 +168,13 @@ def test_attrs_follow_as_in_pandas_and_in_place_operators_work():
                             (~(frame > 0), ~(plain > 0)), (frame.shift(1), plain.shift(1)), (frame + 1, plain + 1)):
         assert fast.attrs == reference.attrs
     assert (~(frame > 0)).attrs == {"note": "kept"}
+    frame.attrs.clear()
+    plain.attrs.clear()
+    frame.flags.allows_duplicate_labels = plain.flags.allows_duplicate_labels = False
+    for fast, reference in ((frame > other, plain > plain_other), (frame.shift(1), plain.shift(1)),
+                            (frame + 1, plain + 1)):
+        assert fast.flags.allows_duplicate_labels is reference.flags.allows_duplicate_labels is False
+        assert fast.attrs == reference.attrs == {}
     before = frame.copy()
     frame *= -1.0
     assert_frame_equal(pd.DataFrame(frame), pd.DataFrame(before) * -1.0, check_exact=True)
