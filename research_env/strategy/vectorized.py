@@ -197,16 +197,18 @@ def apply_columns(function, arrays: list[np.ndarray], outputs: int = 1, out: lis
     ``out`` when given (arrays of the inputs' shape, e.g. slices of one preallocated block)."""
     shape = arrays[0].shape
     results = out if out is not None else [np.full(shape, np.nan, order="F") for _ in range(outputs)]
+    present = ~np.isnan(arrays[0])
+    for values in arrays[1:]:
+        present &= ~np.isnan(values)
+    wholes = present.all(axis=0)
     for j in range(shape[1]):
         columns = [np.ascontiguousarray(a[:, j]) for a in arrays]
-        rows = np.ones(shape[0], dtype=bool)
-        for values in columns:
-            rows &= ~np.isnan(values)
-        whole = rows.all()
+        whole = wholes[j]
+        rows = present[:, j]
         if out is not None and not whole:
             for result in results:
                 result[:, j] = np.nan
-        if not rows.any():
+        if not whole and not rows.any():
             continue
         values = function(*(c if whole else np.ascontiguousarray(c[rows]) for c in columns), **settings)
         for result, part in zip(results, values if outputs > 1 else (values,), strict=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import talib
 
 from research_env.strategy.indicators import Indicators
 from research_env.strategy.vectorized import VectorizedStrategy
@@ -47,3 +48,24 @@ def test_series_in_series_out():
 def test_generate_signals_must_be_written():
     with pytest.raises(NotImplementedError, match="must implement generate_signals"):
         VectorizedStrategy().generate_signals(pd.DataFrame(), pd.DataFrame())
+
+
+def test_apply_columns_skips_each_columns_missing_rows_of_any_input():
+    from research_env.strategy.vectorized import apply_columns
+
+    rng = np.random.default_rng(4)
+    close = np.asfortranarray(100 + np.cumsum(rng.normal(size=(60, 3)), axis=0))
+    high, low = np.asfortranarray(close + 1.0), np.asfortranarray(close - 1.0)
+    close[[3, 40], 0] = np.nan  # column 0: gaps in close
+    high[10, 0] = np.nan  # ... and one in high only
+    close[:, 2] = np.nan  # column 2: nothing at all
+    out = [np.full((60, 3), 7.0, order="F")]
+    for results in (apply_columns(talib.ATR, [high, low, close], timeperiod=5),
+                    apply_columns(talib.ATR, [high, low, close], out=out, timeperiod=5)):
+        kept = np.ones(60, bool)
+        kept[[3, 10, 40]] = False
+        expected = np.full(60, np.nan)
+        expected[kept] = talib.ATR(high[kept, 0], low[kept, 0], close[kept, 0], timeperiod=5)
+        np.testing.assert_array_equal(results[0][:, 0], expected)
+        np.testing.assert_array_equal(results[0][:, 1], talib.ATR(high[:, 1], low[:, 1], close[:, 1], timeperiod=5))
+        assert np.isnan(results[0][:, 2]).all()
