@@ -173,10 +173,14 @@ def run_ours(out: Path, runs: int, case: str = "ours") -> dict:
 
 def profile_split(case: str) -> dict:
     """Seconds of one warm serial sweep (cProfile, so inflated) in the user's ``generate_signals``, in the
-    rest of ``VectorizedRunner.signals`` (checks and conversion), in the numba kernels, and elsewhere."""
+    rest of ``VectorizedRunner.signals`` (checks and conversion), in the numba kernel, and elsewhere: one
+    process (``max_workers=1``) and the kernel on this thread too, where cProfile sees it (as on one core)."""
     import cProfile
     import pstats
 
+    from research_env.sweeps import _vectorized
+
+    _vectorized.local_workers = lambda max_workers: 1
     call = sweep_call(case)
     call(max_workers=1)
     profiler = cProfile.Profile()

@@ -102,7 +102,7 @@ def sweep(
     run on one thread per core beside ``generate_signals``, or its
     combinations spread over forked local processes (``max_workers`` of
     them when given, by default one per core when ``generate_signals`` is
-    slow enough to pay for it; ``max_workers=1``: all on this thread).
+    slow enough to pay for it; ``max_workers=1``: all in this process).
     Such a sweep first checks its first combination for look-ahead (signals
     that change when later bars are taken away: ``check_lookahead``) and stops
     with a ``LookaheadError`` naming the first changed signal; ``lookahead=False``

@@ -63,8 +63,8 @@ class VectorizedRunner:
     ``sweep_signals_nb`` on one thread per core while this thread builds the
     next batches; or combination by combination by the same kernel on forked
     processes, when ``max_workers`` asks for them or ``generate_signals`` is
-    slow enough for them to pay. ``max_workers=1`` runs everything on this
-    thread. Every way gives the same numbers in the same order.
+    slow enough for them to pay (``max_workers=1``: never). Every way gives
+    the same numbers in the same order.
     """
 
     def __init__(self, strategy: VectorizedStrategy, market: Market, cfg: np.ndarray, *, fused: bool = True,
@@ -162,7 +162,7 @@ class VectorizedRunner:
             progress(min(size, n), n)
         if size >= n:
             return out
-        threads = 1 if self.max_workers == 1 else local_workers(None)
+        threads = local_workers(None)
         # per combination, leaving out the indicators computed (each is computed once per sweep)
         build, kernel = (built - started - computing) / size, (simulated - built) / size
         if may_fork and _forks_pay(n - size, build, kernel, threads):

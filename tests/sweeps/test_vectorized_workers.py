@@ -69,6 +69,14 @@ def test_two_workers_give_the_serial_rows_in_the_serial_order(tmp_path):
         assert set(grid["period"][first:stop]) <= a or set(grid["period"][first:stop]) <= b
 
 
+class Slow(WritesItsProcess):
+    """``WritesItsProcess`` taking 5 ms a call: far longer than its kernel."""
+
+    def generate_signals(self, prices, volumes, **params):
+        time.sleep(0.005)
+        return super().generate_signals(prices, volumes, **params)
+
+
 def kernel_threads(monkeypatch) -> list[str]:
     """The names of the threads ``VectorizedRunner._kernel`` runs on, from now on."""
     names = []
@@ -99,19 +107,13 @@ def test_by_default_kernels_run_on_threads_beside_generate_signals(tmp_path, mon
     assert [d for d, _ in done] == [16, 32, 48, 64, 70] and done[-1] == (70, 70)
 
 
-def test_max_workers_one_keeps_every_kernel_on_this_thread(tmp_path, monkeypatch):
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: no kernel threads")
+def test_max_workers_one_never_forks_even_for_a_slow_generate_signals(tmp_path, monkeypatch):
     names = kernel_threads(monkeypatch)
-    sweep(WritesItsProcess(tmp_path / "calls.log"), ["AAA", "BBB"], "2021-01-01", "2021-12-01", "1d",
-          {"period": list(range(3, 40))}, data=FRAMES, config=CONFIG, max_workers=1)
-    assert names == [threading.current_thread().name] * 3
-
-
-class Slow(WritesItsProcess):
-    """``WritesItsProcess`` taking 5 ms a call: far longer than its kernel."""
-
-    def generate_signals(self, prices, volumes, **params):
-        time.sleep(0.005)
-        return super().generate_signals(prices, volumes, **params)
+    sweep(Slow(tmp_path / "calls.log"), ["AAA", "BBB"], "2021-01-01", "2021-12-01", "1d",
+          {"period": list(range(3, 43))}, data=FRAMES, config=CONFIG, max_workers=1)
+    assert list(processes_of(tmp_path / "calls.log")) == [os.getpid()]
+    assert len(names) == 3 and all(name.startswith("research-env-kernel") for name in names[1:])
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: no workers")
