@@ -167,14 +167,6 @@ class VectorizedRunner:
         build, kernel = (built - started - computing) / size, (simulated - built) / size
         if may_fork and _forks_pay(n - size, build, kernel, threads):
             return self._run_on_workers(combos, size, out, lo, hi, min(threads, n - size), progress)
-        if threads == 1:
-            for a in range(size, n, size):
-                b = min(a + size, n)
-                self._fill(first, combos, a, b)
-                self._kernel(first, out, a, b, lo, hi)
-                if progress is not None:
-                    progress(b, n)
-            return out
         return self._run_on_threads(combos, size, out, lo, hi, threads, progress, first)
 
     def _run_on_threads(self, combos: list[dict], size: int, out: RunOutputs, lo: int, hi: int, threads: int,
