@@ -75,7 +75,7 @@ class VectorizedRunner:
         self.use_fused = fused
         self.max_workers = max_workers
         self._inputs: SweepInputs | None = None
-        self._single: tuple[np.ndarray, np.ndarray] | None = None
+        self._single: _SignalBatch | None = None
         self._fused_for: tuple[list[dict], list[dict] | None] | None = None
 
     def inputs(self) -> SweepInputs:
@@ -154,13 +154,13 @@ class VectorizedRunner:
         first = _SignalBatch(m.n_bars, size * m.width)
         cache = active_cache()
         started, computing = time.perf_counter(), cache.compute_seconds
-        self._fill(first, combos, 0, min(size, n))
+        self._fill(first, combos, 0, size)
         built, computing = time.perf_counter(), cache.compute_seconds - computing
-        self._kernel(first, out, 0, min(size, n), lo, hi)
+        self._kernel(first, out, 0, size, lo, hi)
         simulated = time.perf_counter()
         if progress is not None:
-            progress(min(size, n), n)
-        if size >= n:
+            progress(size, n)
+        if size == n:
             return out
         threads = local_workers(None)
         # per combination, leaving out the indicators computed (each is computed once per sweep)
@@ -264,15 +264,10 @@ class VectorizedRunner:
         if all(a.shape == shape and a.dtype == np.bool_ and a.flags.f_contiguous and not a.flags.c_contiguous
                for a in signals):
             return signals
-        entries, exits = self._single_matrices()
-        _place(signals, entries, exits, 0)
-        return entries, exits
-
-    def _single_matrices(self) -> tuple[np.ndarray, np.ndarray]:
         if self._single is None:
-            shape = (self.market.n_bars, self.market.width)
-            self._single = (np.zeros(shape, dtype=np.bool_, order="F"), np.zeros(shape, dtype=np.bool_, order="F"))
-        return self._single
+            self._single = _SignalBatch(*shape)
+        _place(signals, self._single.entries, self._single.exits, 0)
+        return self._single.entries, self._single.exits
 
     def signals(self, params: dict) -> tuple[np.ndarray, np.ndarray]:
         """``generate_signals`` for one combination, checked, as boolean ``(bars, symbols)`` arrays."""
