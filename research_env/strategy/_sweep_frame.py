@@ -35,6 +35,10 @@ __all__ = ["SweepFrame", "float_block", "float_values", "grid_values", "sweep_fr
 
 _NUMBERS = (np.dtype(np.float64), np.dtype(np.int64))
 _BOOLEAN = np.dtype(np.bool_)
+# each dtype the short path takes, by itself: the one object ``_grid`` records (and compares by identity)
+_CANONICAL = {dtype: dtype for dtype in (*_NUMBERS, _BOOLEAN)}
+# the attribute of a ``SweepFrame`` keeping what ``_grid`` found out about its values
+_GRID = "_sweep_grid"
 
 
 # what each operator takes, as ``(numbers, booleans, arithmetic)``: comparisons take numbers or booleans,
@@ -83,8 +87,30 @@ class SweepFrame(pd.DataFrame):
         if takes is None:
             return None
         numbers, booleans, arithmetic = takes
-        return self._elementwise(_as_python_number(other) if arithmetic else other, op, numbers, booleans,
-                                 arithmetic)
+        left = _grid(self)
+        if left is None or not (booleans if left[3] is _BOOLEAN else numbers):
+            return None
+        between_frames = isinstance(other, SweepFrame)
+        if between_frames:
+            right = _grid(other)
+            axes, other_axes = self._mgr.axes, other._mgr.axes
+            if right is None or (right[3] is _BOOLEAN) is not (left[3] is _BOOLEAN) \
+                    or axes[0] is not other_axes[0] or axes[1] is not other_axes[1]:
+                return None
+            right_values = right[2]
+        elif numbers and _real(other) and not isinstance(other, bool):
+            right_values = _as_python_number(other) if arithmetic else other
+        else:
+            return None
+        if arithmetic:
+            with np.errstate(all="ignore"):
+                values = op(left[2], right_values)
+        else:
+            values = op(left[2], right_values)
+        result = self._like(values, op.__name__)
+        if between_frames and _results_take_right_attrs():
+            _carry(result, other, None)
+        return result
 
     # the operators themselves, so the short path also skips pandas' operator wrapper
     __lt__ = _operator("__lt__", operator.lt)
@@ -132,42 +158,16 @@ class SweepFrame(pd.DataFrame):
             return self._like(values.copy(order="K"), "fillna")
         return self._like(np.where(np.isnan(values), _as_python_number(value), values), "fillna")
 
-    def _elementwise(self, other, op, numbers: bool, booleans: bool, arithmetic: bool) -> SweepFrame | None:
-        """``op(self, other)`` on the numpy values, or ``None`` when pandas must do it."""
-        left = grid_values(self)
-        if left is None or not _allowed(left.dtype, numbers, booleans):
-            return None
-        if isinstance(other, SweepFrame):
-            if other.index is not self.index or other.columns is not self.columns:
-                return None
-            right = grid_values(other)
-            if right is None or not _allowed(right.dtype, numbers, booleans):
-                return None
-            if (left.dtype == _BOOLEAN) != (right.dtype == _BOOLEAN):
-                return None
-        elif numbers and _real(other) and not isinstance(other, bool):
-            right = other
-        else:
-            return None
-        if arithmetic:
-            with np.errstate(all="ignore"):
-                values = op(left, right)
-        else:
-            values = op(left, right)
-        result = self._like(values, op.__name__)
-        if isinstance(other, SweepFrame) and _results_take_right_attrs():
-            _carry(result, other, None)
-        return result
-
     def _like(self, values: np.ndarray, method: str) -> SweepFrame:
         """``values`` (bars x columns, not copied) as a frame on this one's axes, with its ``attrs`` and flags."""
-        return _carry(sweep_frame(values, self.index, self.columns), self, method)
+        columns, index = self._mgr.axes
+        return _carry(sweep_frame(values, index, columns), self, method)
 
 
 def _carry(result: SweepFrame, source: SweepFrame, method: str | None) -> SweepFrame:
     """``result.__finalize__(source, method)``, skipped when ``source`` has nothing to pass on (no ``attrs``,
     the default flags: what a new frame has), which is most of the time."""
-    if source.attrs or not source.flags.allows_duplicate_labels:
+    if source._attrs or not source._flags.allows_duplicate_labels:
         result.__finalize__(source, method=method)
     return result
 
@@ -204,10 +204,14 @@ def _block_builder():
         def build(values, index, columns):
             placement = placements(values.shape[1])
             block_class = classes.get(values.dtype)
-            block = (new_block_2d(values.T, placement) if block_class is None
-                     else block_class(values.T, ndim=2, placement=placement))
+            transposed = values.T
+            block = (new_block_2d(transposed, placement) if block_class is None
+                     else block_class(transposed, ndim=2, placement=placement))
             manager = BlockManager((block,), [columns, index], verify_integrity=False)
-            return SweepFrame._from_mgr(manager, manager.axes)
+            frame = SweepFrame._from_mgr(manager, manager.axes)
+            if block_class is not None and block.values is transposed:
+                _remember(frame, (manager.blocks, transposed, values, _CANONICAL[values.dtype]))
+            return frame
 
         index, columns = pd.RangeIndex(3), pd.Index(["a", "b"])
         same = True
@@ -233,16 +237,41 @@ def float_values(frame: pd.DataFrame) -> np.ndarray:
 def float_block(frame: pd.DataFrame) -> np.ndarray | None:
     """The array object holding the frame's values when they are one float64 block (``float_values`` is then
     its transpose), else ``None``: the same object for as long as the frame keeps its data."""
-    block = _block_values(frame)
-    return block if block is not None and block.dtype == _NUMBERS[0] else None
+    grid = _grid(frame)
+    return grid[1] if grid is not None and grid[3] is _NUMBERS[0] else None
 
 
 def grid_values(frame: pd.DataFrame) -> np.ndarray | None:
     """The frame's values as one numpy (rows x columns) array, without a copy, when they are a single block of
     numpy float64, int64 or booleans holding the columns in order (what ``to_numpy()`` would return, at a
     fraction of its cost); ``None`` otherwise (several blocks, extension arrays)."""
+    grid = _grid(frame)
+    return None if grid is None else grid[2]
+
+
+def _grid(frame: pd.DataFrame) -> tuple | None:
+    """``(blocks, block values, grid values, dtype)`` of a frame whose values are one block ``_block_values``
+    accepts (``grid values`` its transpose), else ``None``.
+
+    A ``SweepFrame`` keeps the answer (its operations and ``sweep_frame`` store it as they build one) for as
+    long as its manager holds the same blocks and its block the same array: pandas replaces one of them on
+    any change of a frame's columns or dtypes, or a copy-on-write of its data.
+    """
+    known = frame.__dict__.get(_GRID)
+    blocks = frame._mgr.blocks
+    if known is not None and known[0] is blocks and blocks[0].values is known[1]:
+        return known
     values = _block_values(frame)
-    return None if values is None else values.T
+    if values is None:
+        return None
+    grid = (blocks, values, values.T, _CANONICAL[values.dtype])
+    if isinstance(frame, SweepFrame):
+        _remember(frame, grid)
+    return grid
+
+
+def _remember(frame: SweepFrame, grid: tuple) -> None:
+    object.__setattr__(frame, _GRID, grid)
 
 
 def _block_values(frame: pd.DataFrame) -> np.ndarray | None:
@@ -253,16 +282,12 @@ def _block_values(frame: pd.DataFrame) -> np.ndarray | None:
         return None
     block = blocks[0]
     values = block.values
-    if type(values) is not np.ndarray or not (values.dtype in _NUMBERS or values.dtype == _BOOLEAN):
+    if type(values) is not np.ndarray or values.dtype not in _CANONICAL:
         return None
     places = block.mgr_locs
     if not places.is_slice_like or places.as_slice != slice(0, values.shape[0], 1):
         return None
     return values
-
-
-def _allowed(dtype: np.dtype, numbers: bool, booleans: bool) -> bool:
-    return (numbers and dtype in _NUMBERS) or (booleans and dtype == _BOOLEAN)
 
 
 def _real(value) -> bool:

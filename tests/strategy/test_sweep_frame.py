@@ -237,3 +237,25 @@ def test_frames_built_from_pandas_blocks_equal_the_constructors_and_the_construc
                                                                                   columns=COLUMNS) > 0)
     finally:
         _sweep_frame._block_builder.cache_clear()
+
+
+def test_what_a_frame_remembers_of_its_values_follows_in_place_changes():
+    """A SweepFrame keeps where its values are between operations; an in-place change of its columns, dtypes
+    or data (copy-on-write) must not leave it reading the old array."""
+    (f, g), (plain_f, plain_g) = both("f", "g")
+    flags, plain_flags = f > g, plain_f > plain_g
+    same(flags & flags, plain_flags & plain_flags)
+    flags["AAA"], plain_flags["AAA"] = 1.5, 1.5  # a float column among booleans: another block
+    assert_frame_equal(pd.DataFrame(flags > 1.0), plain_flags > 1.0, check_exact=True)
+
+    total, plain_total = f + 1.0, plain_f + 1.0
+    same(total > g, plain_total > plain_g)
+    shared = total[:]  # shares the block: the next write copies it first
+    total.iloc[0, 0] = plain_total.iloc[0, 0] = 99.0
+    same(total > g, plain_total > plain_g)
+    assert shared.iloc[0, 0] != 99.0
+
+    total.columns = plain_total.columns = ["X", "Y", "Z"]  # the axes changed in place: pandas' own answer
+    with pytest.raises(ValueError, match="identically-labeled"):
+        operator.gt(total, g)
+    same(total > 0.5, plain_total > 0.5)
