@@ -6,9 +6,17 @@ synthetic 5-minute bars (fixed seed). Both sides: entry when SMA(fast) crosses a
 it crosses below (vectorbt's ``ma_crossed_above/below``; ours the fused kernel's ``rule="strict"``), fill
 at the next bar's open, no fees or slippage, 100 shares per entry, both symbols sharing one cash account
 per combination (vectorbt: ``group_by`` + ``cash_sharing``), no risk limits. Each side runs in its own
-subprocess, so peak memory (max RSS) is that side's alone; vectorbt is timed on its warm runs (second
-and later), and both sides' warm time is the best of their warm runs (the machine may be shared).
-``ours-fresh`` is a new process whose first sweep loads the kernels from numba's on-disk cache.
+subprocess, so peak memory (max RSS) is that side's alone. ``ours-fresh`` is a new process whose first sweep
+loads the kernels from numba's on-disk cache.
+
+Speed-ups come from paired rounds, as this machine's speed drifts (by up to 2x within minutes, when shared):
+a vectorbt side timed a minute before or after ours would give a ratio that mostly measures the drift. So each
+of our warm cases and its vectorbt peer run side by side, each in its own ``--serve`` process started one after
+the other: the process builds its call once, makes a first call (imports, numba compiling; reported apart), then
+times one call at a time on command. Each round times ours, vectorbt, ours, never two calls at once, and its
+ratio is vectorbt's seconds over the mean of the two of ours, so every vectorbt call is set against ours just
+before and just after it. The headline is the median round ratio, with the lowest and highest, and the best
+warm time of vectorbt over the best of ours (warm times: the calls in the rounds) as a check.
 
 Issue 17 adds two strategies written as the guide's section 7 shows, with no ``fused`` declaration, so
 they take the generic path (``generate_signals`` per combination, the helpers memoised within the sweep):
@@ -19,7 +27,7 @@ vectorbt's MA runs plus TA-Lib's RSI (``IndicatorFactory.from_talib``) with the 
 Peak memory of our sides is the process's own max RSS plus the most memory of their own (USS) its forked
 workers held together, sampled during one more sweep after the timed ones.
 
-    python benchmarks/sweep_vs_vectorbt.py            # everything, prints a table
+    python benchmarks/sweep_vs_vectorbt.py [--rounds N]   # everything, prints a table; N paired rounds (5)
     python benchmarks/sweep_vs_vectorbt.py --side ours|ours-fresh|vbt|bar|plain|plain-fresh|sma-rsi|...
     python benchmarks/sweep_vs_vectorbt.py --profile plain|sma-rsi   # where a warm serial sweep spends its time
 """
@@ -36,7 +44,9 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -159,16 +169,33 @@ def sweep_call(case: str):
                                    config=config, quantity=SHARES, **options)
 
 
-def run_ours(out: Path, runs: int, case: str = "ours") -> dict:
-    call = sweep_call(case)
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        result = call()
-        times.append(time.perf_counter() - t0)
+def timed(call: Callable[[], object]) -> tuple[float, object]:
+    """The seconds ``call()`` takes, and its result."""
+    t0 = time.perf_counter()
+    result = call()
+    return time.perf_counter() - t0, result
+
+
+def prepare(name: str) -> tuple[Callable[[], object], Callable[[object, Path], dict]]:
+    """Side ``name``'s call, built once, as a function of no arguments; and ``finish(result, out)``, which saves
+    the last call's ``[[total_return, final_value]]`` per combination to ``out`` and returns the peak memory."""
+    if name in VBT_CALLS:
+        return VBT_CALLS[name](), finish_vbt
+    call = sweep_call(name)
+    return call, lambda result, out: finish_ours(call, result, out)
+
+
+def finish_ours(call: Callable[[], object], result, out: Path) -> dict:
+    """Save our ``result``; peak memory: this process's, plus its workers' own during one more ``call()``."""
     np.save(out, np.array([[r["total_return"], r["final_equity"]] for r in result.rows]))
     workers_mb = children_peak_mb(call)
-    return {"times": times, "peak_mb": peak_mb() + workers_mb, "workers_mb": workers_mb, "kind": result.kind}
+    return {"peak_mb": peak_mb() + workers_mb, "workers_mb": workers_mb, "kind": result.kind}
+
+
+def finish_vbt(result: np.ndarray, out: Path) -> dict:
+    """Save vectorbt's ``result``; peak memory: this process's."""
+    np.save(out, result)
+    return {"peak_mb": peak_mb()}
 
 
 def profile_split(case: str) -> dict:
@@ -198,22 +225,45 @@ def profile_split(case: str) -> dict:
             "everything else": total - user - handling - kernels}
 
 
-def run_vbt_sma_rsi(out: Path, runs: int) -> dict:
-    """The guide's sma + rsi rule on vectorbt: MA runs, TA-Lib's RSI once, the same signal arithmetic."""
+def vbt_inputs() -> tuple:
+    """vectorbt, imported with its warnings off; the two symbols' closes and next bars' opens (the fill price)."""
     warnings.simplefilter("ignore")
     import vectorbt as vbt
 
     frames = synthetic_5m()
     close = pd.DataFrame({s: f["close"] for s, f in frames.items()})
     next_open = pd.DataFrame({s: f["open"] for s, f in frames.items()}).shift(-1)
+    return vbt, close, next_open
+
+
+def vbt_result(close: pd.DataFrame, next_open: pd.DataFrame, entries: pd.DataFrame,
+               exits: pd.DataFrame) -> np.ndarray:
+    """vectorbt's portfolio of ``entries`` and ``exits`` (a column per combination and symbol, a combination's
+    symbols side by side, sharing one cash account), filled at the next bar's open: total return and final
+    value per combination."""
+    import vectorbt as vbt
+
+    combos, symbols = entries.shape[1] // close.shape[1], close.shape[1]
+
+    def tiled(frame: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(np.tile(frame.to_numpy(), (1, combos)), index=close.index, columns=entries.columns)
+
+    portfolio = vbt.Portfolio.from_signals(
+        tiled(close), entries, exits, price=tiled(next_open), size=SHARES, size_type="amount", fees=0.0,
+        init_cash=CASH, group_by=np.repeat(np.arange(combos), symbols), cash_sharing=True, freq="5min")
+    return np.column_stack([portfolio.total_return().to_numpy(), portfolio.final_value().to_numpy()])
+
+
+def vbt_sma_rsi_call() -> Callable[[], np.ndarray]:
+    """The guide's sma + rsi rule on vectorbt: MA runs, TA-Lib's RSI once, the same signal arithmetic."""
+    vbt, close, next_open = vbt_inputs()
     fast = np.repeat(FAST, len(SMA_RSI_SLOW) * len(THRESHOLDS))
     slow = np.tile(np.repeat(SMA_RSI_SLOW, len(THRESHOLDS)), len(FAST))
     threshold = np.tile(THRESHOLDS, len(FAST) * len(SMA_RSI_SLOW))
     combos = len(fast)
     rsi_indicator = vbt.IndicatorFactory.from_talib("RSI")
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
+
+    def call() -> np.ndarray:
         fast_ma = vbt.MA.run(close, window=list(fast), short_name="fast")
         slow_ma = vbt.MA.run(close, window=list(slow), short_name="slow")
         rsi = rsi_indicator.run(close, timeperiod=14).real.to_numpy()
@@ -222,43 +272,26 @@ def run_vbt_sma_rsi(out: Path, runs: int) -> dict:
         columns = pd.RangeIndex(combos * close.shape[1])
         entries = pd.DataFrame((fast_values > slow_values) & below, index=close.index, columns=columns)
         exits = pd.DataFrame(fast_values < slow_values, index=close.index, columns=columns)
-        price = pd.DataFrame(np.tile(next_open.to_numpy(), (1, combos)), index=close.index, columns=columns)
-        portfolio = vbt.Portfolio.from_signals(
-            pd.DataFrame(np.tile(close.to_numpy(), (1, combos)), index=close.index, columns=columns),
-            entries, exits, price=price, size=SHARES, size_type="amount", fees=0.0, init_cash=CASH,
-            group_by=np.repeat(np.arange(combos), 2), cash_sharing=True, freq="5min")
-        total = portfolio.total_return().to_numpy()
-        times.append(time.perf_counter() - t0)
-    np.save(out, np.column_stack([total, portfolio.final_value().to_numpy()]))
-    return {"times": times, "peak_mb": peak_mb()}
+        return vbt_result(close, next_open, entries, exits)
+
+    return call
 
 
-def run_vbt(out: Path, runs: int) -> dict:
-    warnings.simplefilter("ignore")
-    import vectorbt as vbt
-
-    frames = synthetic_5m()
-    close = pd.DataFrame({s: f["close"] for s, f in frames.items()})
-    next_open = pd.DataFrame({s: f["open"] for s, f in frames.items()}).shift(-1)
+def vbt_call() -> Callable[[], np.ndarray]:
+    """The crossover on vectorbt: MA runs and their ``ma_crossed_above/below``."""
+    vbt, close, next_open = vbt_inputs()
     fast = np.repeat(FAST, len(SLOW))
     slow = np.tile(SLOW, len(FAST))
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
+
+    def call() -> np.ndarray:
         fast_ma = vbt.MA.run(close, window=list(fast), short_name="fast")
         slow_ma = vbt.MA.run(close, window=list(slow), short_name="slow")
-        entries = fast_ma.ma_crossed_above(slow_ma)
-        exits = fast_ma.ma_crossed_below(slow_ma)
-        price = pd.DataFrame(np.tile(next_open.to_numpy(), (1, len(fast))), index=close.index,
-                             columns=entries.columns)
-        portfolio = vbt.Portfolio.from_signals(
-            pd.DataFrame(np.tile(close.to_numpy(), (1, len(fast))), index=close.index, columns=entries.columns),
-            entries, exits, price=price, size=SHARES, size_type="amount", fees=0.0, init_cash=CASH,
-            group_by=np.repeat(np.arange(len(fast)), 2), cash_sharing=True, freq="5min")
-        total = portfolio.total_return().to_numpy()
-        times.append(time.perf_counter() - t0)
-    np.save(out, np.column_stack([total, portfolio.final_value().to_numpy()]))
-    return {"times": times, "peak_mb": peak_mb()}
+        return vbt_result(close, next_open, fast_ma.ma_crossed_above(slow_ma), fast_ma.ma_crossed_below(slow_ma))
+
+    return call
+
+
+VBT_CALLS = {"vbt": vbt_call, "vbt-sma-rsi": vbt_sma_rsi_call}
 
 
 def run_bar(out: Path, runs: int) -> dict:
@@ -287,89 +320,209 @@ def run_bar(out: Path, runs: int) -> dict:
 
 
 SIDES = ("ours", "ours-fresh", "plain", "plain-fresh", "sma-rsi", "sma-rsi-fresh", "vbt", "vbt-sma-rsi", "bar")
+PEERS = {"ours": "vbt", "plain": "vbt", "sma-rsi": "vbt-sma-rsi"}
+TARGETS = {"ours": 50, "plain": 25, "sma-rsi": 25}
+SERVED = (*PEERS, *VBT_CALLS)
+
+
+def run_side(name: str, out: Path, runs: int) -> dict:
+    """``runs`` calls of side ``name`` in a row: their seconds, and ``finish``'s figures."""
+    call, finish = prepare(name)
+    times = []
+    for _ in range(runs):
+        seconds, result = timed(call)
+        times.append(seconds)
+    return {"times": times, **finish(result, out)}
 
 
 def side(name: str, out: Path) -> dict:
-    if name in ("ours", "plain", "sma-rsi"):
-        return run_ours(out, runs=6, case=name)
+    """``--side``: side ``name`` run in a row in this process (a ``-fresh`` side: one call)."""
+    if name == "bar":
+        return run_bar(out, runs=3)
     if name.endswith("-fresh"):
-        return run_ours(out, runs=1, case=name.removesuffix("-fresh"))
-    if name == "vbt":
-        return run_vbt(out, runs=4)
-    if name == "vbt-sma-rsi":
-        return run_vbt_sma_rsi(out, runs=4)
-    return run_bar(out, runs=3)
+        return run_side(name.removesuffix("-fresh"), out, runs=1)
+    return run_side(name, out, runs=6 if name in PEERS else 4)
+
+
+def serve(name: str, out: Path) -> None:
+    """``--serve``: make side ``name``'s first call, then answer stdin's lines, ``time`` (one timed call) and
+    ``stop`` (save the result, report peak memory, exit), each with one JSON line."""
+    replies = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # whatever else writes to stdout (a library, a forked worker) goes to stderr
+
+    def reply(message: dict) -> None:
+        print(json.dumps(message), file=replies, flush=True)
+
+    call, finish = prepare(name)
+    seconds, result = timed(call)
+    reply({"first": seconds})
+    for command in (line.strip() for line in sys.stdin):
+        if command == "time":
+            seconds, result = timed(call)
+            reply({"seconds": seconds})
+        elif command == "stop":
+            reply(finish(result, out))
+            return
+        else:
+            raise ValueError(f"unknown command {command!r}")
+
+
+def child(mode: str, name: str, out: Path) -> dict:
+    """Popen's arguments for this script run with ``mode`` (``--side`` or ``--serve``) ``name``."""
+    return {"args": [sys.executable, __file__, mode, name, "--out", str(out)], "text": True,
+            "env": {**os.environ, "PYTHONWARNINGS": "ignore"}}
 
 
 def subprocess_side(name: str, folder: Path) -> tuple[dict, np.ndarray | None]:
+    """Side ``name`` run by ``--side`` in a process of its own: its figures and its saved result, if any."""
     out = folder / f"{name}.npy"
-    done = subprocess.run([sys.executable, __file__, "--side", name, "--out", str(out)], capture_output=True,
-                          text=True, check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    done = subprocess.run(**child("--side", name, out), capture_output=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1]), (np.load(out) if out.exists() else None)
+
+
+class Server:
+    """Our end of a ``--serve`` process: its first call's seconds, then its timed calls on demand."""
+
+    def __init__(self, name: str, process: subprocess.Popen, errors: IO[str], out: Path):
+        self.name, self.process, self.errors, self.out = name, process, errors, out
+        self.first = self.reply()["first"]
+        self.warm: list[float] = []
+
+    def time(self) -> float:
+        """One timed call's seconds."""
+        seconds = self.ask("time")["seconds"]
+        self.warm.append(seconds)
+        return seconds
+
+    def stop(self) -> dict:
+        """Stop the process: first and warm seconds, its final figures and its saved ``returns``."""
+        final = self.ask("stop")
+        self.process.wait()
+        return {"first": self.first, "warm": self.warm, **final, "returns": np.load(self.out)}
+
+    def ask(self, command: str) -> dict:
+        """Send ``command``; the process's reply."""
+        with contextlib.suppress(BrokenPipeError):  # the process has died: reply() says why
+            self.process.stdin.write(command + "\n")
+            self.process.stdin.flush()
+        return self.reply()
+
+    def reply(self) -> dict:
+        """The process's next line; if it has died, a RuntimeError with its stderr."""
+        line = self.process.stdout.readline()
+        if not line:
+            code = self.process.wait()
+            self.errors.seek(0)
+            raise RuntimeError(f"--serve {self.name} exited with code {code}:\n{self.errors.read()}")
+        return json.loads(line)
+
+
+@contextlib.contextmanager
+def served(name: str, folder: Path) -> Iterator[Server]:
+    """A ``--serve name`` process, its first call made; killed on the way out if it is still running."""
+    out = folder / f"{name}.npy"
+    with (folder / f"{name}.err").open("w+") as errors:
+        process = subprocess.Popen(**child("--serve", name, out), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=errors)
+        try:
+            yield Server(name, process, errors, out)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()  # closes the pipes, waits
+
+
+def paired(case: str, folder: Path, rounds: int) -> dict:
+    """``case`` and its vectorbt peer in ``rounds`` rounds of ours, vectorbt, ours: the sides' figures, and each
+    round's ratio, vectorbt's seconds over the mean of the two of ours."""
+    with served(case, folder) as ours, served(PEERS[case], folder) as peer:
+        calls = [(ours.time(), peer.time(), ours.time()) for _ in range(rounds)]
+        return {"ours": ours.stop(), "peer": peer.stop(), "ratios": [v / ((a + b) / 2) for a, v, b in calls]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--side", choices=SIDES)
+    parser.add_argument("--serve", choices=SERVED, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--profile", choices=["plain", "sma-rsi"])
+    parser.add_argument("--rounds", type=int, default=5, help="paired rounds per case (default 5)")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if args.side:
         print(json.dumps(side(args.side, args.out)))
+        return
+    if args.serve:
+        serve(args.serve, args.out)
         return
     if args.profile:
         print(json.dumps(profile_split(args.profile)))
         return
     load = os.getloadavg()
+    pairs, fresh = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        ours, ours_returns = subprocess_side("ours", folder)  # also warms numba's on-disk cache
-        fresh, _ = subprocess_side("ours-fresh", folder)
-        generic = {case: subprocess_side(case, folder) for case in ("plain", "sma-rsi")}
-        generic_fresh = {case: subprocess_side(f"{case}-fresh", folder)[0] for case in ("plain", "sma-rsi")}
-        vbt, vbt_returns = subprocess_side("vbt", folder)
-        vbt_sma_rsi, vbt_sma_rsi_returns = subprocess_side("vbt-sma-rsi", folder)
+        for case in PEERS:  # the first sweeps also fill numba's on-disk cache for the fresh process
+            pairs[case] = paired(case, folder, args.rounds)
+            fresh[case] = subprocess_side(f"{case}-fresh", folder)[0]
         bar, _ = subprocess_side("bar", folder)
-    equal = int(np.sum(ours_returns[:, 0] == vbt_returns[:, 0]))
-    worst = float(np.max(np.abs(ours_returns[:, 0] - vbt_returns[:, 0])))
-    same_equity = int(np.sum(ours_returns[:, 1] == vbt_returns[:, 1]))
-    worst_equity = float(np.max(np.abs(ours_returns[:, 1] - vbt_returns[:, 1]) / vbt_returns[:, 1]))
-    ours_warm, vbt_warm = min(ours["times"][1:]), min(vbt["times"][1:])
     print(f"work: 500 combinations x 2 symbols x {BARS} 5-minute bars; cores: {os.cpu_count()}; load average "
-          f"before/after: {load[0]:.2f} / {os.getloadavg()[0]:.2f}; warm times are the best of the warm runs")
-    print(f"vectorbt        first {vbt['times'][0]:8.3f} s  warm {vbt_warm:8.3f} s  peak {vbt['peak_mb']:8.0f} MB")
-    print(f"research-env    first {ours['times'][0]:8.3f} s  warm {ours_warm:8.3f} s  peak {ours['peak_mb']:8.0f} MB"
-          f"  ({ours['kind']})")
-    print(f"research-env, fresh process with numba cache on disk: first sweep {fresh['times'][0]:.3f} s")
-    print(f"speed-up vs vectorbt warm: warm {vbt_warm / ours_warm:.1f}x (target >= 50x), "
-          f"fresh-process first {vbt_warm / fresh['times'][0]:.1f}x (target >= 5x)")
-    print(f"peak memory ratio vectorbt / ours: {vbt['peak_mb'] / ours['peak_mb']:.1f} (target >= 8)")
-    print(f"final equity: {same_equity} of {len(vbt_returns)} bit-identical (largest relative difference "
-          f"{worst_equity:.1e}); total return: {equal} bit-identical, largest absolute difference {worst:.1e} "
-          "(vectorbt sums trade P&L, we take final equity - initial cash)")
-    peers = {"plain": (vbt, vbt_returns), "sma-rsi": (vbt_sma_rsi, vbt_sma_rsi_returns)}
-    print(f"vectorbt, sma + rsi  first {vbt_sma_rsi['times'][0]:8.3f} s  warm {min(vbt_sma_rsi['times'][1:]):8.3f} s"
+          f"before/after: {load[0]:.2f} / {os.getloadavg()[0]:.2f}; {args.rounds} paired rounds per case (ours, "
+          "vectorbt, ours); warm times are the best of a side's calls in the rounds")
+    print_ours(pairs["ours"], fresh["ours"])
+    vbt_sma_rsi = pairs["sma-rsi"]["peer"]
+    print(f"vectorbt, sma + rsi  first {vbt_sma_rsi['first']:8.3f} s  warm {min(vbt_sma_rsi['warm']):8.3f} s"
           f"  peak {vbt_sma_rsi['peak_mb']:8.0f} MB")
-    for case, (timing, returns) in generic.items():
-        peer, peer_returns = peers[case]
-        print_generic(case, timing, returns, generic_fresh[case], peer, peer_returns)
-    print(f"plain crossover vs the fused kernel: {int(np.sum(generic['plain'][1] == ours_returns))} of "
-          f"{ours_returns.size} values bit-identical")
+    for case in ("plain", "sma-rsi"):
+        print_generic(case, pairs[case], fresh[case])
+    plain, fused = pairs["plain"]["ours"]["returns"], pairs["ours"]["ours"]["returns"]
+    print(f"plain crossover vs the fused kernel: {int(np.sum(plain == fused))} of {fused.size} values bit-identical")
     print(f"bar-by-bar sweep, {bar['combos']} combinations x 2 symbols x {bar['bars']} bars: serial "
           f"{bar['serial']:.2f} s, 2 processes {bar['two_processes']:.2f} s, speed-up {bar['speedup']:.2f}x "
           "(target >= 1.7x)")
 
 
-def print_generic(case: str, ours: dict, returns: np.ndarray, fresh: dict, peer: dict,
-                  peer_returns: np.ndarray) -> None:
-    """One guide-form strategy's line against its vectorbt pipeline."""
-    warm, peer_warm = min(ours["times"][1:]), min(peer["times"][1:])
+def speed_ups(case: str, pair: dict) -> str:
+    """A pair's median round ratio against its target, its lowest and highest, and best warm over best warm."""
+    ratios = pair["ratios"]
+    best = min(pair["peer"]["warm"]) / min(pair["ours"]["warm"])
+    return (f"median of rounds {np.median(ratios):.1f}x (target >= {TARGETS[case]}x; rounds {min(ratios):.1f}x to "
+            f"{max(ratios):.1f}x), best warm / best warm {best:.1f}x")
+
+
+def print_ours(pair: dict, fresh: dict) -> None:
+    """The fused crossover's lines against vectorbt."""
+    ours, vbt = pair["ours"], pair["peer"]
+    ours_returns, vbt_returns = ours["returns"], vbt["returns"]
+    equal = int(np.sum(ours_returns[:, 0] == vbt_returns[:, 0]))
+    worst = float(np.max(np.abs(ours_returns[:, 0] - vbt_returns[:, 0])))
+    same_equity = int(np.sum(ours_returns[:, 1] == vbt_returns[:, 1]))
+    worst_equity = float(np.max(np.abs(ours_returns[:, 1] - vbt_returns[:, 1]) / vbt_returns[:, 1]))
+    vbt_warm = min(vbt["warm"])
+    print(f"vectorbt        first {vbt['first']:8.3f} s  warm {vbt_warm:8.3f} s  peak {vbt['peak_mb']:8.0f} MB")
+    print(f"research-env    first {ours['first']:8.3f} s  warm {min(ours['warm']):8.3f} s  peak "
+          f"{ours['peak_mb']:8.0f} MB  ({ours['kind']})")
+    print(f"research-env, fresh process with numba cache on disk: first sweep {fresh['times'][0]:.3f} s")
+    print(f"speed-up vs vectorbt warm: {speed_ups('ours', pair)}, fresh-process first "
+          f"{vbt_warm / fresh['times'][0]:.1f}x (target >= 5x)")
+    print(f"peak memory ratio vectorbt / ours: {vbt['peak_mb'] / ours['peak_mb']:.1f} (target >= 8)")
+    print(f"final equity: {same_equity} of {len(vbt_returns)} bit-identical (largest relative difference "
+          f"{worst_equity:.1e}); total return: {equal} bit-identical, largest absolute difference {worst:.1e} "
+          "(vectorbt sums trade P&L, we take final equity - initial cash)")
+
+
+def print_generic(case: str, pair: dict, fresh: dict) -> None:
+    """One guide-form strategy's lines against its vectorbt pipeline."""
+    ours, peer = pair["ours"], pair["peer"]
+    returns, peer_returns = ours["returns"], peer["returns"]
+    peer_warm = min(peer["warm"])
     same = int(np.sum(returns[:, 1] == peer_returns[:, 1]))
     worst = float(np.max(np.abs(returns[:, 1] - peer_returns[:, 1]) / peer_returns[:, 1]))
-    print(f"{case:8} (no fused)  first {ours['times'][0]:8.3f} s  warm {warm:8.3f} s  peak {ours['peak_mb']:8.0f} MB"
-          f" (workers' own {ours['workers_mb']:.0f} MB)  ({ours['kind']}); fresh-process first sweep "
-          f"{fresh['times'][0]:.3f} s")
-    print(f"         vs vectorbt warm: warm {peer_warm / warm:.1f}x (target >= 25x), "
+    print(f"{case:8} (no fused)  first {ours['first']:8.3f} s  warm {min(ours['warm']):8.3f} s  peak "
+          f"{ours['peak_mb']:8.0f} MB (workers' own {ours['workers_mb']:.0f} MB)  ({ours['kind']}); fresh-process "
+          f"first sweep {fresh['times'][0]:.3f} s")
+    print(f"         vs vectorbt (best warm {peer_warm:.3f} s): {speed_ups(case, pair)}, "
           f"fresh {peer_warm / fresh['times'][0]:.1f}x (target >= 5x), peak memory ratio "
           f"{peer['peak_mb'] / ours['peak_mb']:.1f} (target >= 8); final equity "
           f"{same} of {len(returns)} bit-identical (largest relative difference {worst:.1e})")
