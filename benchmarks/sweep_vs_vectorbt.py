@@ -30,6 +30,7 @@ workers held together, sampled during one more sweep after the timed ones.
     python benchmarks/sweep_vs_vectorbt.py [--rounds N]   # everything, prints a table; N paired rounds (5)
     python benchmarks/sweep_vs_vectorbt.py --side ours|ours-fresh|vbt|bar|plain|plain-fresh|sma-rsi|...
     python benchmarks/sweep_vs_vectorbt.py --profile plain|sma-rsi   # where a warm serial sweep spends its time
+    python benchmarks/sweep_vs_vectorbt.py --shared-cores plain|sma-rsi   # one core's work alone vs both busy
 """
 
 from __future__ import annotations
@@ -223,6 +224,53 @@ def profile_split(case: str) -> dict:
     kernels = cumulative("sweep_signals_nb") + cumulative("sweep_fused_nb")
     return {"total": total, "user code": user, "signal checks and conversion": handling, "kernels": kernels,
             "everything else": total - user - handling - kernels}
+
+
+def shared_cores(case: str, repeats: int = 3) -> dict:
+    """Microseconds of CPU per combination of ``case``'s per-combination work (``generate_signals``, the checks
+    and the kernel, over the first half of the grid, the helpers' cache filled afresh each time) in this process
+    alone, then in two forked processes at once: what one core's work costs while the other core does the same
+    (they share the memory bandwidth and the last-level cache). Best of ``repeats`` each."""
+    from research_env.strategy.vectorized import indicator_cache
+    from research_env.sweeps import _vectorized
+
+    runners = []
+    run_signals = _vectorized.VectorizedRunner._run_signals
+
+    def keep(runner, combos, *args):
+        runners.append((runner, combos))
+        return run_signals(runner, combos, *args)
+
+    _vectorized.VectorizedRunner._run_signals = keep
+    sweep_call(case)(max_workers=1)
+    runner, combos = runners[0]
+    half = combos[:len(combos) // 2]
+
+    def cpu_per_combination() -> float:
+        started = time.process_time()
+        with indicator_cache():
+            for params in half:
+                runner._simulate(0, runner.signals(params), _vectorized._outputs(1), 0, runner.market.n_bars)
+        return (time.process_time() - started) / len(half) * 1e6
+
+    alone, together = [], []
+    for _ in range(repeats):
+        alone.append(cpu_per_combination())
+        readable, writable = os.pipe()
+        children = []
+        for _ in range(2):
+            pid = os.fork()
+            if pid == 0:
+                os.write(writable, f"{cpu_per_combination()}\n".encode())
+                os._exit(0)
+            children.append(pid)
+        for pid in children:
+            os.waitpid(pid, 0)
+        os.close(writable)
+        with os.fdopen(readable) as lines:
+            together.append(max(float(line) for line in lines))
+    return {"alone_us": round(min(alone)), "two_at_once_us": round(min(together)),
+            "slower": round(min(together) / min(alone), 2)}
 
 
 def vbt_inputs() -> tuple:
@@ -446,6 +494,7 @@ def main() -> None:
     parser.add_argument("--serve", choices=SERVED, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--profile", choices=["plain", "sma-rsi"])
+    parser.add_argument("--shared-cores", choices=["plain", "sma-rsi"])
     parser.add_argument("--rounds", type=int, default=5, help="paired rounds per case (default 5)")
     args = parser.parse_args()
     if args.rounds < 1:
@@ -458,6 +507,9 @@ def main() -> None:
         return
     if args.profile:
         print(json.dumps(profile_split(args.profile)))
+        return
+    if args.shared_cores:
+        print(json.dumps(shared_cores(args.shared_cores)))
         return
     load = os.getloadavg()
     pairs, fresh = {}, {}
