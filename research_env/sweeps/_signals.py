@@ -64,11 +64,17 @@ class SweepInputs:
     def _intact(self) -> bool:
         """Whether every frame still holds its read-only array as built: the same entry, axes, and pandas block
         manager, blocks and block values (pandas replaces one of them on any change of a frame's data)."""
-        if len(self.bars) != len(self._marks):
+        bars = self.bars
+        if len(bars) != len(self._marks):
             return False
-        return all(self.bars.get(name) is frame and frame._mgr is manager and manager.blocks is blocks
-                   and blocks[0].values is values and frame.index is self._index and frame.columns is self._columns
-                   for name, (frame, manager, blocks, values) in zip(self._arrays, self._marks, strict=True))
+        for name, (frame, manager, blocks, values) in zip(self._arrays, self._marks, strict=True):
+            if bars.get(name) is not frame or frame._mgr is not manager or manager.blocks is not blocks \
+                    or blocks[0].values is not values:
+                return False
+            columns, index = manager.axes  # the frame's axes (its manager is the one built)
+            if index is not self._index or columns is not self._columns:
+                return False
+        return True
 
 
 def signal_arrays(produced, prices: pd.DataFrame, where: str, params: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -123,11 +129,12 @@ def call_text(where: str, params: dict) -> str:
 
 def _as_is(frame, prices: pd.DataFrame) -> np.ndarray | None:
     """The booleans of ``frame`` without conversion, when it is laid out exactly like ``prices``."""
-    if not isinstance(frame, pd.DataFrame) or frame.shape != prices.shape:
+    if not isinstance(frame, pd.DataFrame):
         return None
-    if not (frame.index is prices.index or frame.index.equals(prices.index)):
-        return None
-    if not (frame.columns is prices.columns or frame.columns.equals(prices.columns)):
+    index, columns = frame.index, frame.columns
+    # the same axes objects (what frame arithmetic on the inputs keeps) give the same shape too
+    if (index is not prices.index or columns is not prices.columns) and (
+            frame.shape != prices.shape or not index.equals(prices.index) or not columns.equals(prices.columns)):
         return None
     values = grid_values(frame)
     if values is None:
