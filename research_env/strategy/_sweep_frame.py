@@ -25,6 +25,7 @@ import functools
 import inspect
 import operator
 from numbers import Real
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,17 @@ _BOOLEAN = np.dtype(np.bool_)
 _CANONICAL = {dtype: dtype for dtype in (*_NUMBERS, _BOOLEAN)}
 # the attribute of a ``SweepFrame`` keeping what ``_grid`` found out about its values
 _GRID = "_sweep_grid"
+
+
+class _Grid(NamedTuple):
+    """Where a frame's values are: its manager's ``blocks`` (one), that block's ``block`` array (columns x
+    rows), its transpose ``values`` (rows x columns, what ``to_numpy()`` gives) and their ``dtype`` (one of
+    ``_CANONICAL``'s objects)."""
+
+    blocks: tuple
+    block: np.ndarray
+    values: np.ndarray
+    dtype: np.dtype
 
 
 # what each operator takes, as ``(numbers, booleans, arithmetic)``: comparisons take numbers or booleans,
@@ -88,25 +100,25 @@ class SweepFrame(pd.DataFrame):
             return None
         numbers, booleans, arithmetic = takes
         left = _grid(self)
-        if left is None or not (booleans if left[3] is _BOOLEAN else numbers):
+        if left is None or not (booleans if left.dtype is _BOOLEAN else numbers):
             return None
         between_frames = isinstance(other, SweepFrame)
         if between_frames:
             right = _grid(other)
             axes, other_axes = self._mgr.axes, other._mgr.axes
-            if right is None or (right[3] is _BOOLEAN) is not (left[3] is _BOOLEAN) \
+            if right is None or (right.dtype is _BOOLEAN) is not (left.dtype is _BOOLEAN) \
                     or axes[0] is not other_axes[0] or axes[1] is not other_axes[1]:
                 return None
-            right_values = right[2]
+            right_values = right.values
         elif numbers and _real(other) and not isinstance(other, bool):
             right_values = _as_python_number(other) if arithmetic else other
         else:
             return None
         if arithmetic:
             with np.errstate(all="ignore"):
-                values = op(left[2], right_values)
+                values = op(left.values, right_values)
         else:
-            values = op(left[2], right_values)
+            values = op(left.values, right_values)
         result = self._like(values, op.__name__)
         if between_frames and _results_take_right_attrs():
             _carry(result, other, None)
@@ -210,7 +222,7 @@ def _block_builder():
             manager = BlockManager((block,), [columns, index], verify_integrity=False)
             frame = SweepFrame._from_mgr(manager, manager.axes)
             if block_class is not None and block.values is transposed:
-                _remember(frame, (manager.blocks, transposed, values, _CANONICAL[values.dtype]))
+                _remember(frame, _Grid(manager.blocks, transposed, values, _CANONICAL[values.dtype]))
             return frame
 
         index, columns = pd.RangeIndex(3), pd.Index(["a", "b"])
@@ -238,7 +250,7 @@ def float_block(frame: pd.DataFrame) -> np.ndarray | None:
     """The array object holding the frame's values when they are one float64 block (``float_values`` is then
     its transpose), else ``None``: the same object for as long as the frame keeps its data."""
     grid = _grid(frame)
-    return grid[1] if grid is not None and grid[3] is _NUMBERS[0] else None
+    return grid.block if grid is not None and grid.dtype is _NUMBERS[0] else None
 
 
 def grid_values(frame: pd.DataFrame) -> np.ndarray | None:
@@ -246,12 +258,11 @@ def grid_values(frame: pd.DataFrame) -> np.ndarray | None:
     numpy float64, int64 or booleans holding the columns in order (what ``to_numpy()`` would return, at a
     fraction of its cost); ``None`` otherwise (several blocks, extension arrays)."""
     grid = _grid(frame)
-    return None if grid is None else grid[2]
+    return None if grid is None else grid.values
 
 
-def _grid(frame: pd.DataFrame) -> tuple | None:
-    """``(blocks, block values, grid values, dtype)`` of a frame whose values are one block ``_block_values``
-    accepts (``grid values`` its transpose), else ``None``.
+def _grid(frame: pd.DataFrame) -> _Grid | None:
+    """Where the values are of a frame whose values are one block ``_block_values`` accepts, else ``None``.
 
     A ``SweepFrame`` keeps the answer (its operations and ``sweep_frame`` store it as they build one) for as
     long as its manager holds the same blocks and its block the same array: pandas replaces one of them on
@@ -259,18 +270,18 @@ def _grid(frame: pd.DataFrame) -> tuple | None:
     """
     known = frame.__dict__.get(_GRID)
     blocks = frame._mgr.blocks
-    if known is not None and known[0] is blocks and blocks[0].values is known[1]:
+    if known is not None and known.blocks is blocks and blocks[0].values is known.block:
         return known
     values = _block_values(frame)
     if values is None:
         return None
-    grid = (blocks, values, values.T, _CANONICAL[values.dtype])
+    grid = _Grid(blocks, values, values.T, _CANONICAL[values.dtype])
     if isinstance(frame, SweepFrame):
         _remember(frame, grid)
     return grid
 
 
-def _remember(frame: SweepFrame, grid: tuple) -> None:
+def _remember(frame: SweepFrame, grid: _Grid) -> None:
     object.__setattr__(frame, _GRID, grid)
 
 
