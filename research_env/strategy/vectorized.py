@@ -191,15 +191,15 @@ def _per_column(function, inputs: tuple, outputs: int = 1, **settings):
 
 
 def apply_columns(function, arrays: list[np.ndarray], outputs: int = 1, out: list[np.ndarray] | None = None,
-                  **settings) -> list[np.ndarray]:
+                  present: np.ndarray | None = None, **settings) -> list[np.ndarray]:
     """The helpers' arithmetic on plain ``(rows, columns)`` arrays: ``function`` (a TA-Lib function) over
     each column's rows where every input is a number, NaN elsewhere; one array per output, written into
-    ``out`` when given (arrays of the inputs' shape, e.g. slices of one preallocated block)."""
+    ``out`` when given (arrays of the inputs' shape, e.g. slices of one preallocated block). ``present``, when
+    given, is ``present_rows(arrays)`` computed once for many calls on the same inputs."""
     shape = arrays[0].shape
     results = out if out is not None else [np.full(shape, np.nan, order="F") for _ in range(outputs)]
-    present = ~np.isnan(arrays[0])
-    for values in arrays[1:]:
-        present &= ~np.isnan(values)
+    if present is None:
+        present = present_rows(arrays)
     wholes = present.all(axis=0)
     for j in range(shape[1]):
         columns = [np.ascontiguousarray(a[:, j]) for a in arrays]
@@ -217,6 +217,14 @@ def apply_columns(function, arrays: list[np.ndarray], outputs: int = 1, out: lis
             else:
                 result[rows, j] = part
     return results
+
+
+def present_rows(arrays: list[np.ndarray]) -> np.ndarray:
+    """Where every one of ``arrays`` (the same shape) holds a number: the rows ``apply_columns`` computes."""
+    present = ~np.isnan(arrays[0])
+    for values in arrays[1:]:
+        present &= ~np.isnan(values)
+    return present
 
 
 def _as_frame(x, position: int) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from ..strategy.vectorized import (
     apply_columns,
     band_width,
     indicator_period,
+    present_rows,
     signal_defaults,
 )
 from .enums import N_FUSED_COLS, N_FUSED_LEVELS, FusedCol, FusedLevel, SignalSource
@@ -139,21 +140,26 @@ class _SeriesBook:
         out = np.empty((self.close.shape[0], max(len(self.keys), 1) * self.width), order="F")
         if self.width > n_sym or not self.keys:
             out.fill(np.nan)
+        present = present_rows([self.close])
 
         def block(key: tuple) -> np.ndarray:
             i = self.keys[key]
             return out[:, i * self.width:i * self.width + n_sym]
 
-        for (kind, *args) in self.keys:
+        def compute(key: tuple) -> None:
+            kind, *args = key
             if kind == "lower":
                 period, std = args
                 middle = np.empty(self.close.shape, order="F")  # the kernel reads only the bands
                 apply_columns(talib.BBANDS, [self.close], 3, out=[block(("upper", *args)), middle,
-                                                                  block(("lower", *args))],
+                                                                  block(("lower", *args))], present=present,
                               timeperiod=period, nbdevup=std, nbdevdn=std, matype=0)
             elif kind == "close":
                 block(("close",))[:] = self.close
             elif kind != "upper":
                 function = {"sma": talib.SMA, "ema": talib.EMA, "rsi": talib.RSI}[kind]
-                apply_columns(function, [self.close], out=[block((kind, *args))], timeperiod=args[0])
+                apply_columns(function, [self.close], out=[block(key)], present=present, timeperiod=args[0])
+
+        for key in self.keys:
+            compute(key)
         return out
