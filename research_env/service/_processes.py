@@ -18,7 +18,8 @@ from ._worker import run_in_process
 
 __all__ = ["ProcessLauncher", "ProcessRun"]
 
-_PRELOAD = ["research_env.service._worker", "research_env.api", "research_env.sweeps"]
+#: the task code, the API and numba's loaded machinery, in the forkserver every task process is forked from
+_PRELOAD = ["research_env.service._preload"]
 
 
 class ProcessRun:
