@@ -1,13 +1,14 @@
 """What a sweep task of the service costs from its process's start to its answer: task processes forked from a
-server that has numba loaded, against one that has only the API imported.
+server that has numba and the exchange calendar loaded, against one that has only the API imported.
 
 Work: the guide's section 9 vectorized sweep as the service runs it (``bollinger_mean_reversion`` on SPY and QQQ,
 5-minute bars of 2025-06-02 to 2025-08-01 from ``../shared/data/bars/5m``, 24 combinations), launched through the
 service's own ``ProcessLauncher`` one task after another, each timed from the launch to its answer over the pipe.
-Each variant runs in a process of its own (a fork server keeps the modules it preloads for its life): ``numba``
-is the service as it is (``research_env.service._preload``), ``api`` the fork server preloading only the task
-code, the API and the sweeps (as before numba was loaded there). The first task of each variant also starts the
-fork server and is reported apart; the figure is the median of the others, and their ratio.
+Each variant runs in a process of its own (a fork server keeps the modules it preloads for its life): ``loaded``
+is the service as it is (``research_env.service._preload``: numba's machinery and the NYSE session table loaded),
+``api`` the fork server preloading only the task code, the API and the sweeps (as before). The first task of
+each variant also starts the fork server and is reported apart; the figure is the median of the others, and
+their ratio.
 
     python benchmarks/service_task_start.py [--tasks 8]
 """
@@ -31,7 +32,7 @@ from tests.conftest import SHARED_DATA  # noqa: E402
 REQUEST = {"strategy": "bollinger_mean_reversion", "symbols": ["SPY", "QQQ"], "start": "2025-06-02",
            "end": "2025-08-01", "timeframe": "5m",
            "param_grid": {"bb_period": [10, 15, 20, 30], "bb_std": [1.5, 2.0, 2.5], "rsi_filter": [True, False]}}
-PRELOADS = {"numba": None, "api": ["research_env.service._worker", "research_env.api", "research_env.sweeps"]}
+PRELOADS = {"loaded": None, "api": ["research_env.service._worker", "research_env.api", "research_env.sweeps"]}
 
 
 def task_seconds(preload: str, store: Path, tasks: int) -> list[float]:
@@ -79,7 +80,7 @@ def main() -> None:
         files = [SHARED_DATA / "bars" / "5m" / f"{symbol}.csv" for symbol in REQUEST["symbols"]]
         import_bars(files, store=BarStore(store), timeframe="5m")
         figures = {}
-        for variant in ("api", "numba", "api", "numba"):  # twice each, alternating
+        for variant in ("api", "loaded", "api", "loaded"):  # twice each, alternating
             done = subprocess.run([sys.executable, __file__, "--variant", variant, "--store", str(store),
                                    "--tasks", str(args.tasks)], capture_output=True, text=True, check=True, cwd=folder)
             figures.setdefault(variant, []).append(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -89,9 +90,10 @@ def main() -> None:
         later = [s for run in runs for s in run[1:]]
         medians[variant] = statistics.median(later)
         firsts = ", ".join(f"{run[0]:.2f}" for run in runs)
-        print(f"{variant:6s} first task (fork server start included) {firsts} s; the others: median "
+        print(f"{variant:7s} first task (fork server start included) {firsts} s; the others: median "
               f"{medians[variant]:.3f} s, {min(later):.3f}-{max(later):.3f} s")
-    print(f"numba loaded in the fork server: a sweep task answers {medians['api'] / medians['numba']:.2f}x sooner")
+    print(f"numba and the calendar loaded in the fork server: a sweep task answers "
+          f"{medians['api'] / medians['loaded']:.2f}x sooner")
 
 
 if __name__ == "__main__":

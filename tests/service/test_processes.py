@@ -10,18 +10,21 @@ from research_env.service._processes import ProcessLauncher
 
 def _loaded_before_the_task(connection) -> None:
     """A task process's report: whether numba's numpy support (loaded only with numba's CPU target) is there
-    before the process does anything, and whether the API is imported."""
-    connection.send(("numba.np.arraymath" in sys.modules, "research_env.api" in sys.modules))
+    before the process does anything, whether the API is imported, and whether the session table is built."""
+    from research_env.data._calendar import session_table
+
+    connection.send(("numba.np.arraymath" in sys.modules, "research_env.api" in sys.modules,
+                     session_table.cache_info().currsize))
     connection.close()
 
 
-def test_task_processes_start_with_the_api_and_numbas_machinery_loaded(tmp_path):
+def test_task_processes_start_with_the_api_numbas_machinery_and_the_session_table_loaded(tmp_path):
     launcher = ProcessLauncher(tmp_path)
     here, there = launcher.context.Pipe(duplex=False)
     process = launcher.context.Process(target=_loaded_before_the_task, args=(there,))
     process.start()
     there.close()
-    assert here.recv() == (True, True)
+    assert here.recv() == (True, True, 1)
     process.join(timeout=30)
     assert process.exitcode == 0
 
