@@ -18,7 +18,8 @@ from ._worker import run_in_process
 
 __all__ = ["ProcessLauncher", "ProcessRun"]
 
-#: the task code, the API and numba's loaded machinery, in the forkserver every task process is forked from
+#: what the fork server every task process is forked from loads first (the task code, the API, numba's
+#: machinery, the session table)
 _PRELOAD = ["research_env.service._preload"]
 
 

@@ -146,8 +146,7 @@ class _SeriesBook:
             i = self.keys[key]
             return out[:, i * self.width:i * self.width + n_sym]
 
-        def compute(key: tuple) -> None:
-            kind, *args = key
+        for (kind, *args) in self.keys:
             if kind == "lower":
                 period, std = args
                 middle = np.empty(self.close.shape, order="F")  # the kernel reads only the bands
@@ -158,8 +157,6 @@ class _SeriesBook:
                 block(("close",))[:] = self.close
             elif kind != "upper":
                 function = {"sma": talib.SMA, "ema": talib.EMA, "rsi": talib.RSI}[kind]
-                apply_columns(function, [self.close], out=[block(key)], present=present, timeperiod=args[0])
-
-        for key in self.keys:
-            compute(key)
+                apply_columns(function, [self.close], out=[block((kind, *args))], present=present,
+                              timeperiod=args[0])
         return out

@@ -35,8 +35,6 @@ def test_importing_the_sweeps_leaves_numba_unloaded_and_the_preload_loads_it():
         "import research_env.sweeps\n"
         "before = 'numba.np.arraymath' in sys.modules\n"
         "import research_env.service._preload\n"
-        "from research_env.sweeps._numba_start import load_numba\n"
-        "load_numba()\n"
         "print(before, 'numba.np.arraymath' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
