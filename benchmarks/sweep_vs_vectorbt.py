@@ -208,7 +208,16 @@ def profile_split(case: str) -> dict:
 
     from research_env.sweeps import _vectorized
 
-    _vectorized.local_workers = lambda max_workers: 1
+    def one_thread(runner, combos, size, out, lo, hi, threads, progress, first):
+        """The batches after the first built and simulated one after the other on this thread (cProfile sees
+        only the thread it runs on, and the sweep would simulate them on a thread of their own)."""
+        for a in range(size, len(combos), size):
+            b = min(a + size, len(combos))
+            runner._fill(first, combos, a, b)
+            runner._kernel(first, out, a, b, lo, hi)
+        return out
+
+    _vectorized.VectorizedRunner._run_on_threads = one_thread
     call = sweep_call(case)
     call(max_workers=1)
     profiler = cProfile.Profile()
